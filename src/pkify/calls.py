@@ -1,0 +1,192 @@
+"""Task calls: which calls send arguments to a Celery task, and which expressions are those
+arguments.
+
+Recognised forms: `t.delay(...)`, `t.apply_async(args, kwargs)`, `t.s/si(...)`,
+`t.signature/subtask(args, kwargs)`, `t.map/starmap/chunks(items)`, `t.delay_on_commit(...)`,
+`t.apply_async_on_commit(...)`, `app.send_task("name", args, kwargs)`,
+`self.retry(args=..., kwargs=...)` in a bound task, `functools.partial(t.delay, ...)`, and
+`celery.signature("name", args=..., kwargs=...)`. Calls nested in `chain`/`group`/`chord`,
+`|` and `transaction.on_commit(lambda: ...)` are found because every call is visited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+import libcst as cst
+
+from . import frameworks as fw
+from .inference import Evaluator
+from .values import UNKNOWN, External, Instance, Instances, Known, Mapping, QuerySet, Sequence, TaskRef, Value
+
+# Sent to any receiver that is not known to be something else than a task.
+ANY_RECEIVER = frozenset({"delay", "apply_async", "delay_on_commit", "apply_async_on_commit"})
+# Short or common names: only on receivers known to be tasks.
+TASK_RECEIVER = frozenset({"s", "si", "signature", "subtask", "map", "starmap", "chunks", "retry"})
+PACKED = frozenset({"apply_async", "apply_async_on_commit", "signature", "subtask", "retry", "send_task"})
+METHODS = ANY_RECEIVER | TASK_RECEIVER | {"send_task"}
+
+
+@dataclass
+class Argument:
+    """One value sent to a task."""
+
+    node: cst.BaseExpression  # where to point: the expression, or its container when elements are implicit
+    value: Value
+    kind: str  # "positional", "keyword", "star", "double-star", "item", "items"
+    position: Optional[int] = None
+    keyword: Optional[str] = None
+
+
+@dataclass
+class TaskCall:
+    node: cst.Call
+    method: str
+    task: object  # index.Task, or None when the receiver is not resolved to one
+    arguments: List[Argument] = field(default_factory=list)
+    dynamic: bool = False  # some arguments could not be enumerated (`*args`, `args=args_from_elsewhere`)
+
+
+def recognise(node: cst.Call, ev: Evaluator) -> Optional[TaskCall]:
+    func = node.func
+    args = list(node.args)
+    if isinstance(func, cst.Attribute) and func.attr.value in METHODS:
+        return _method_call(node, func.value, func.attr.value, args, ev)
+    callee = ev.value(func)
+    if isinstance(callee, External) and callee.qualname in fw.PARTIAL and args and not args[0].keyword:
+        inner = args[0].value
+        if isinstance(inner, cst.Attribute) and inner.attr.value in METHODS:
+            return _method_call(node, inner.value, inner.attr.value, args[1:], ev)
+    if isinstance(callee, External) and callee.qualname in fw.SIGNATURE_FUNCTIONS and args:
+        target = ev.value(args[0].value)
+        task = target.task if isinstance(target, TaskRef) else None
+        if task is None and isinstance(args[0].value, cst.SimpleString):
+            task = ev.index.task_named(args[0].value.evaluated_value)
+        if task is None and not isinstance(target, TaskRef):
+            return None
+        call = TaskCall(node, "signature", task)
+        _packed(call, args[1:], ev)
+        return call
+    return None
+
+
+def _method_call(node: cst.Call, receiver_node, method: str, args: List[cst.Arg], ev: Evaluator) -> Optional[TaskCall]:
+    receiver = ev.value(receiver_node)
+    if isinstance(receiver, TaskRef):
+        task = receiver.task
+    elif method == "send_task":
+        if not _maybe_task(receiver) and not (isinstance(receiver, Known) and receiver.role == "celery-app"):
+            return None
+        task = None
+        name = args[0].value if args and args[0].keyword is None else None
+        if isinstance(name, cst.SimpleString) and isinstance(name.evaluated_value, str):
+            task = ev.index.task_named(name.evaluated_value)
+        args = args[1:]
+    elif method in ANY_RECEIVER and _maybe_task(receiver):
+        task = None
+    else:
+        return None
+    call = TaskCall(node, method, task)
+    if method in PACKED:
+        _packed(call, args, ev)
+    elif method == "map":
+        _items(call, args[:1], ev, star=False)
+    elif method in ("starmap", "chunks"):
+        _items(call, args[:1], ev, star=True)
+    else:
+        _direct(call, args, ev)
+    return call
+
+
+def _maybe_task(value: Value) -> bool:
+    """Unresolved receivers may be tasks (a task from another package, `self.task`)."""
+    if value is UNKNOWN or isinstance(value, External):
+        return True
+    return isinstance(value, Known) and value.role == "decorated-function"
+
+
+def _direct(call: TaskCall, args: List[cst.Arg], ev: Evaluator) -> None:
+    position = 0
+    for arg in args:
+        if arg.star == "*":
+            value = ev.value(arg.value)
+            if isinstance(value, Sequence):
+                for node, item in value.items:
+                    call.arguments.append(Argument(node or arg.value, item, "positional", position))
+                    position += 1
+            else:
+                call.arguments.append(Argument(arg.value, value, "star"))
+                call.dynamic = True
+        elif arg.star == "**":
+            value = ev.value(arg.value)
+            if isinstance(value, Mapping) and value.values is UNKNOWN:
+                for key, node, item in value.entries:
+                    call.arguments.append(Argument(node or arg.value, item, "keyword", keyword=key))
+                    call.dynamic |= key is None
+            else:
+                call.arguments.append(Argument(arg.value, value, "double-star"))
+                call.dynamic = True
+        elif arg.keyword is not None:
+            call.arguments.append(Argument(arg.value, ev.value(arg.value), "keyword", keyword=arg.keyword.value))
+        else:
+            call.arguments.append(Argument(arg.value, ev.value(arg.value), "positional", position))
+            position += 1
+
+
+def _packed(call: TaskCall, args: List[cst.Arg], ev: Evaluator) -> None:
+    """`args` and `kwargs` given as the first two positional arguments or as keywords."""
+    positional = [a.value for a in args if a.keyword is None and not a.star]
+    args_node = _keyword(args, "args") or (positional[0] if positional else None)
+    kwargs_node = _keyword(args, "kwargs") or (positional[1] if len(positional) > 1 else None)
+    if any(a.star for a in args):
+        call.dynamic = True
+    if args_node is not None:
+        value = ev.value(args_node)
+        if isinstance(value, Sequence):
+            for i, (node, item) in enumerate(value.items):
+                call.arguments.append(Argument(node or args_node, item, "positional", i))
+        elif isinstance(value, (QuerySet, Instances)):
+            call.arguments.append(Argument(args_node, value, "star"))
+        elif not _is_none(args_node):
+            call.arguments.append(Argument(args_node, value, "star"))
+            call.dynamic = True
+    if kwargs_node is not None:
+        value = ev.value(kwargs_node)
+        if isinstance(value, Mapping) and value.values is UNKNOWN:
+            for key, node, item in value.entries:
+                call.arguments.append(Argument(node or kwargs_node, item, "keyword", keyword=key))
+        elif not _is_none(kwargs_node):
+            call.arguments.append(Argument(kwargs_node, value, "double-star"))
+            call.dynamic = True
+
+
+def _items(call: TaskCall, args: List[cst.Arg], ev: Evaluator, star: bool) -> None:
+    """`map(items)`: each item is the argument; `starmap(items)`/`chunks(items, n)`: each item
+    is a tuple of arguments."""
+    if not args:
+        return
+    items_node = args[0].value
+    value = ev.value(items_node)
+    call.dynamic = True
+    if isinstance(value, Sequence):
+        for node, item in value.items:
+            if star and isinstance(item, Sequence):
+                for i, (inner_node, inner) in enumerate(item.items):
+                    call.arguments.append(Argument(inner_node or node or items_node, inner, "positional", i))
+            elif not star:
+                call.arguments.append(Argument(node or items_node, item, "positional", 0))
+        return
+    element = ev.iterate(items_node)
+    if isinstance(element, Sequence) and star:
+        element = next((v for _, v in element.items if isinstance(v, Instance)), UNKNOWN)
+    if isinstance(element, Instance):
+        call.arguments.append(Argument(items_node, Instances(element.model, element.origin), "items"))
+
+
+def _keyword(args: List[cst.Arg], name: str) -> Optional[cst.BaseExpression]:
+    return next((a.value for a in args if a.keyword is not None and a.keyword.value == name), None)
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"

@@ -1,0 +1,153 @@
+"""The `pkify` command.
+
+Exit codes: 0 nothing found; 1 findings, or files that could not be checked (syntax errors,
+undecodable files); 2 usage or configuration errors; 3 an internal error in pkify.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from . import __version__
+from .codes import CODES
+from .noqa import NoqaMap
+from .project import FileResult, Project
+from .settings import ConfigError, Settings, read_pyproject, split_list
+from .sources import Excluder, SourceError, decode_source, find_root, read_source, walk_python_files
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pkify",
+        description="Find Django model instances and QuerySets passed to Celery tasks.",
+    )
+    parser.add_argument("--version", action="version", version=f"pkify {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    check = commands.add_parser("check", help="report task calls that pass model instances or QuerySets")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="files or directories; - for standard input")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--select", type=split_list, metavar="CODES", help="report only these codes (prefixes)")
+    check.add_argument("--ignore", type=split_list, metavar="CODES", help="do not report these codes (prefixes)")
+    check.add_argument("--root", type=Path, help="the project root (default: nearest pyproject.toml, "
+                       "setup.cfg, setup.py, manage.py or .git above each path)")
+    check.add_argument("--exclude", type=split_list, metavar="PATTERNS", help="replace the default excludes")
+    check.add_argument("--extend-exclude", type=split_list, metavar="PATTERNS", help="add to the excludes")
+    check.add_argument("--task-decorators", type=split_list, metavar="NAMES",
+                       help="extra decorators that make a function a Celery task")
+    check.add_argument("--model-bases", type=split_list, metavar="NAMES",
+                       help="extra base classes that make a class a Django model")
+    check.add_argument("--stdin-filename", help="the file name to use for standard input")
+    return parser
+
+
+def _settings(root: Path, args: argparse.Namespace) -> Settings:
+    settings = read_pyproject(root)
+    overrides = {
+        key: getattr(args, key)
+        for key in ("select", "ignore", "exclude", "extend_exclude", "task_decorators", "model_bases")
+        if getattr(args, key) is not None
+    }
+    return replace(settings, **overrides)
+
+
+def _unknown_codes(settings: Settings) -> List[str]:
+    return [c for c in (*settings.select, *settings.ignore) if not any(k.startswith(c) for k in CODES)]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _check(args)
+    except ConfigError as error:
+        print(f"pkify: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _check(args: argparse.Namespace) -> int:
+    stdin_source: Optional[str] = None
+    targets: List[Tuple[Path, str]] = []  # (path, as the user wrote it)
+    for raw in args.paths:
+        if raw == "-":
+            name = args.stdin_filename or "stdin"
+            try:
+                stdin_source = decode_source(sys.stdin.buffer.read())
+            except SourceError as error:
+                print(f"{name}: error: {error}", file=sys.stderr)
+                return EXIT_FINDINGS
+            targets.append((Path(name), name))
+            continue
+        path = Path(raw)
+        if not path.exists():
+            print(f"pkify: error: no such file or directory: {raw}", file=sys.stderr)
+            return EXIT_USAGE
+        targets.append((path, raw))
+
+    groups: Dict[Path, List[Tuple[Path, str]]] = {}
+    for path, raw in targets:
+        root = (args.root or find_root(path)).resolve()
+        groups.setdefault(root, []).append((path, raw))
+
+    results: List[FileResult] = []
+    for root, group in groups.items():
+        settings = _settings(root, args)
+        unknown = _unknown_codes(settings)
+        if unknown:
+            print(f"pkify: error: unknown code(s) in select/ignore: {', '.join(unknown)}", file=sys.stderr)
+            return EXIT_USAGE
+        project = Project.load(root, settings)
+        excluder = Excluder(settings.excludes, root)
+        for path, raw in group:
+            if stdin_source is not None and raw == (args.stdin_filename or "stdin"):
+                results.append(_with_noqa(project.check(path, stdin_source, raw), stdin_source))
+                continue
+            for file in walk_python_files([path], excluder):
+                display = raw if path.is_file() else os.path.join(raw, os.path.relpath(file, path.resolve()))
+                results.append(_with_noqa(project.check(file, display=display)))
+    return _report(results, args.format)
+
+
+def _with_noqa(result: FileResult, source: Optional[str] = None) -> FileResult:
+    if not result.findings:
+        return result
+    if source is None:
+        try:
+            source = read_source(Path(result.path))
+        except SourceError:
+            return result
+    noqa = NoqaMap(source)
+    if noqa.file_ignored():
+        return replace(result, findings=[])
+    return replace(result, findings=[f for f in result.findings if not noqa.suppressed(f.line, f.code)])
+
+
+def _report(results: List[FileResult], output_format: str) -> int:
+    findings = [f for r in results for f in r.findings]
+    if output_format == "json":
+        rows = [
+            {"path": f.path, "line": f.line, "column": f.column, "code": f.code, "message": f.message}
+            for f in findings
+        ]
+        print(json.dumps(rows, indent=2))
+    else:
+        for f in findings:
+            print(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}")
+    errors = [r for r in results if r.error]
+    for result in errors:
+        print(f"{result.path}: error: {result.error}", file=sys.stderr)
+    if any(r.internal for r in errors):
+        print("pkify: an internal error is a bug in pkify; please report it with the file", file=sys.stderr)
+        return EXIT_INTERNAL
+    return EXIT_FINDINGS if findings or errors else EXIT_CLEAN
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

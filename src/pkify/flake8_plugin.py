@@ -1,0 +1,73 @@
+"""The flake8 plugin: the same findings as `pkify check`, reported through flake8.
+
+flake8 hands over each file's lines; the project index is built once per process and project
+root. A file pkify cannot parse yields nothing here: flake8 reports it as E999 itself.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import replace
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Tuple
+
+from . import __version__
+from .project import Project
+from .settings import ConfigError, Settings, read_pyproject
+from .sources import Excluder, find_root
+
+_projects: Dict[Tuple[Path, Settings], Project] = {}
+
+OPTIONS = (
+    ("task_decorators", "--pkify-task-decorators", "extra decorators that make a function a Celery task"),
+    ("model_bases", "--pkify-model-bases", "extra base classes that make a class a Django model"),
+    ("extend_exclude", "--pkify-extend-exclude", "more files pkify leaves alone (patterns)"),
+)
+
+
+class Plugin:
+    name = "pkify"
+    version = __version__
+
+    options: Dict[str, Optional[Tuple[str, ...]]] = {}
+    root: Optional[Path] = None
+
+    def __init__(self, tree: ast.AST, filename: str, lines: List[str]) -> None:
+        self.filename = filename
+        self.lines = lines
+
+    @classmethod
+    def add_options(cls, option_manager) -> None:
+        for _, flag, text in OPTIONS:
+            option_manager.add_option(
+                flag, default=None, parse_from_config=True, comma_separated_list=True, help=f"pkify: {text}"
+            )
+        option_manager.add_option(
+            "--pkify-root", default=None, parse_from_config=True, help="pkify: the project root"
+        )
+
+    @classmethod
+    def parse_options(cls, options) -> None:
+        cls.options = {attribute: getattr(options, flag[2:].replace("-", "_"), None) for attribute, flag, _ in OPTIONS}
+        root = getattr(options, "pkify_root", None)
+        cls.root = Path(root).resolve() if root else None
+
+    def run(self) -> Iterator[Tuple[int, int, str, type]]:
+        path = Path(self.filename)
+        root = self.root or find_root(path if path.exists() else Path.cwd())
+        try:
+            settings = read_pyproject(root)
+        except ConfigError:
+            return  # `pkify check` reports configuration errors; flake8 has no channel for them
+        overrides = {k: tuple(v) for k, v in self.options.items() if v}
+        if "extend_exclude" in overrides:
+            overrides["extend_exclude"] = settings.extend_exclude + overrides["extend_exclude"]
+        settings = replace(settings, **overrides)
+        if path.exists() and Excluder(settings.excludes, root).excluded_anywhere(path.resolve()):
+            return
+        key = (root, settings)
+        if key not in _projects:
+            _projects[key] = Project.load(root, settings)
+        result = _projects[key].check(path, "".join(self.lines), display=self.filename)
+        for finding in result.findings:
+            yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)

@@ -1,0 +1,62 @@
+"""`# noqa` comments, honoured as flake8 7 honours them, so that `pkify check` and
+`flake8 --select=CEL` agree.
+
+- `# noqa` silences every code on its line; `# noqa: CEL101,CEL102` (or a prefix, `# noqa: CEL`)
+  only those codes. A comment anywhere in a statement spanning several lines counts for all of
+  its lines, as flake8 maps every line of a logical line to the whole logical line.
+- A line that is only `# flake8: noqa` skips the file.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from typing import Dict, List
+
+NOQA_INLINE = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
+NOQA_FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
+_SEPARATOR = re.compile(r"[,\s]")
+
+
+class NoqaMap:
+    def __init__(self, source: str) -> None:
+        self.lines = source.splitlines(keepends=True)
+        self._logical = _logical_lines(source, self.lines)
+
+    def file_ignored(self) -> bool:
+        return any(NOQA_FILE.match(line) for line in self.lines)
+
+    def suppressed(self, line: int, code: str) -> bool:
+        text = self._logical.get(line)
+        if text is None:
+            text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        match = NOQA_INLINE.search(text)
+        if match is None:
+            return False
+        codes = match.group("codes")
+        if codes is None:
+            return True
+        listed = {c.strip() for c in _SEPARATOR.split(codes) if c.strip()}
+        return code in listed or code.startswith(tuple(listed))
+
+
+def _logical_lines(source: str, lines: List[str]) -> Dict[int, str]:
+    """Line number -> the text of every physical line of its logical line."""
+    mapping: Dict[int, str] = {}
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return {}
+    low, high = len(lines) + 2, -1
+    for token in tokens:
+        if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+            continue
+        low = min(low, token.start[0])
+        high = max(high, token.end[0])
+        if token.type in (tokenize.NL, tokenize.NEWLINE):
+            joined = "".join(lines[low - 1 : high])
+            for number in range(low, high + 1):
+                mapping[number] = joined
+            low, high = len(lines) + 2, -1
+    return mapping

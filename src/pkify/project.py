@@ -1,0 +1,178 @@
+"""A project: its root, settings, index and engine, and checking its files.
+
+This is the API the front ends share: `Project.load(root, settings)` builds the index from every
+Python file under the root; `Project.check(path)` gives one file's findings.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Set
+
+import libcst as cst
+
+from .engine import Engine, Finding
+from .index import ProjectIndex
+from .settings import Settings
+from .sources import Excluder, SourceError, module_name, read_source, walk_python_files
+from .summary import ModuleSummary, summarise
+
+# Files without any of these are not parsed by libcst at all: they hold no task call.
+TASK_CALL_HINT = re.compile(
+    r"\.\s*(?:delay|apply_async|delay_on_commit|apply_async_on_commit|s|si|signature|subtask"
+    r"|map|starmap|chunks|send_task|retry)\s*\(|\bsignature\s*\("
+)
+
+
+def parse_for_summary(source: str) -> ast.Module:
+    """The `ast` of a file, also for syntax newer than the running Python: libcst parses it and
+    the few constructs the old `ast` rejects are rewritten into ones it accepts (a summary
+    never looks inside them)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
+    except SyntaxError:
+        pass
+    except (ValueError, RecursionError, MemoryError) as error:
+        raise SourceError(f"cannot parse: {error}") from None
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        raise SourceError(
+            f"syntax error at line {error.editor_line}, column {error.editor_column}: {error.message}"
+        ) from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(module.visit(_OlderSyntax()).code)
+    except (SyntaxError, ValueError, RecursionError) as error:
+        raise SourceError(f"cannot summarise syntax this Python does not know: {error}") from None
+
+
+class _OlderSyntax(cst.CSTTransformer):
+    """Newer syntax, rewritten for an older `ast`: PEP 758 `except A, B:`, PEP 695 type
+    parameters and `type` statements, PEP 701 f-strings and PEP 750 t-strings, `match` and
+    `except*`."""
+
+    def leave_ExceptHandler(self, original, updated):
+        if isinstance(updated.type, cst.Tuple) and not updated.type.lpar:
+            return updated.with_changes(type=updated.type.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]))
+        return updated
+
+    def leave_ExceptStarHandler(self, original, updated):
+        handler = cst.ExceptHandler(body=updated.body, type=updated.type, name=updated.name)
+        return self.leave_ExceptHandler(original, handler)
+
+    def leave_TryStar(self, original, updated):
+        return cst.Try(body=updated.body, handlers=updated.handlers, orelse=updated.orelse, finalbody=updated.finalbody)
+
+    def leave_FunctionDef(self, original, updated):
+        return updated.with_changes(type_parameters=None)
+
+    def leave_ClassDef(self, original, updated):
+        return updated.with_changes(type_parameters=None)
+
+    def leave_TypeAlias(self, original, updated):
+        return cst.Assign(targets=[cst.AssignTarget(updated.name)], value=updated.value)
+
+    def leave_FormattedString(self, original, updated):
+        return cst.SimpleString('""')
+
+    def leave_TemplatedString(self, original, updated):
+        return cst.SimpleString('""')
+
+    def leave_Match(self, original, updated):
+        return cst.If(test=cst.Name("True"), body=cst.IndentedBlock([cst.SimpleStatementLine([cst.Pass()])]))
+
+
+def interesting_scopes(source: str) -> Optional[Set[str]]:
+    """The functions and classes (by qualified name inside the module, `f.<locals>.g` for
+    nested ones) whose lines hold something that looks like a task call; None when `ast`
+    cannot tell (syntax newer than the running Python): then every scope is walked."""
+    lines = {source.count("\n", 0, m.start()) + 1 for m in TASK_CALL_HINT.finditer(source)}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    scopes: Set[str] = set()
+
+    def visit(body, prefix: str) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = prefix + node.name
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                if any(first <= line <= node.end_lineno for line in lines):
+                    scopes.add(name)
+                    inner = f"{name}.<locals>." if not isinstance(node, ast.ClassDef) else f"{name}."
+                    visit(node.body, inner)
+            else:
+                for field in ("body", "orelse", "finalbody", "handlers"):
+                    visit(getattr(node, field, ()) or (), prefix)
+
+    visit(tree.body, "")
+    return scopes
+
+
+def summarise_file(path: Path, source: Optional[str] = None) -> ModuleSummary:
+    source = read_source(path) if source is None else source
+    tree = parse_for_summary(source)
+    name, is_package = module_name(path)
+    return summarise(tree, name, str(path), is_package, source)
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: List[Finding]
+    error: Optional[str] = None  # one line: why the file could not be checked
+    internal: bool = False  # the error is pkify's own fault
+
+
+class Project:
+    def __init__(self, root: Path, settings: Settings, summaries: Iterable[ModuleSummary]) -> None:
+        self.root = root
+        self.settings = settings
+        self.index = ProjectIndex(root, summaries, settings)
+        self.engine = Engine(self.index, settings)
+
+    @classmethod
+    def load(cls, root: Path, settings: Settings) -> "Project":
+        summaries: Dict[str, ModuleSummary] = {}
+        for path in walk_python_files([root], Excluder(settings.excludes, root)):
+            try:
+                summaries[str(path)] = summarise_file(path)
+            except SourceError:
+                continue  # reported when the file itself is checked
+            except Exception:  # a bug; the file is reported when checked
+                continue
+        return cls(root, settings, summaries.values())
+
+    def check(self, path: Path, source: Optional[str] = None, display: Optional[str] = None) -> FileResult:
+        """Findings for one file. `source` when it is not read from disk (stdin, flake8)."""
+        display = display or str(path)
+        path = path.resolve()
+        try:
+            if source is None:
+                source = read_source(path)
+            summary = self.index.by_path.get(str(path))
+            if summary is None:  # outside the root, or excluded from the index
+                summary = summarise_file(path, source)
+                self.index.include(summary)
+            if not TASK_CALL_HINT.search(source):
+                return FileResult(display, [])
+            ctx = self.engine.context(summary, source=source, positions=True)
+            calls = self.engine.analyse(ctx, interesting_scopes(source))
+            return FileResult(display, self.engine.findings(ctx, calls, display))
+        except SourceError as error:
+            return FileResult(display, [], str(error))
+        except RecursionError:
+            return FileResult(display, [], "too deeply nested to analyse")
+        except Exception as error:  # a bug in pkify: say so, keep checking the other files
+            return FileResult(display, [], f"internal error: {type(error).__name__}: {error}", internal=True)

@@ -1,0 +1,159 @@
+"""Files: which ones to read, where their project starts, what their module is called, and how
+to decode them."""
+
+from __future__ import annotations
+
+import fnmatch
+import io
+import os
+import tokenize
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "manage.py", ".git")
+
+DEFAULT_EXCLUDE = (
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".hg",
+    ".mypy_cache",
+    ".nox",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    "__pycache__",
+    "__pypackages__",
+    "_build",
+    "buck-out",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
+    "migrations",
+)
+
+
+class SourceError(Exception):
+    """A file that cannot be read, decoded or parsed; the message is one line for the user."""
+
+
+def read_source(path: Path) -> str:
+    """The file's text, decoded as Python does (BOM, coding cookie, UTF-8 by default).
+
+    Line endings are kept as they are, so that a rewrite can keep them too.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise SourceError(f"cannot read file: {error.strerror or error}") from None
+    return decode_source(data)
+
+
+def decode_source(data: bytes) -> str:
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        raise SourceError(f"cannot decode file: {error.msg}") from None
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as error:
+        reason = error.reason if isinstance(error, UnicodeDecodeError) else str(error)
+        raise SourceError(f"cannot decode file as {encoding}: {reason}") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\x00" in text:
+        raise SourceError("file contains a null byte")
+    return text
+
+
+def find_root(path: Path) -> Path:
+    """The nearest directory at or above `path` with a project marker; else the path's own
+    directory."""
+    path = path.resolve()
+    start = path if path.is_dir() else path.parent
+    for directory in (start, *start.parents):
+        if any((directory / marker).exists() for marker in ROOT_MARKERS):
+            return directory
+    return start
+
+
+def module_name(path: Path) -> tuple[str, bool]:
+    """The dotted module name of a file, climbing the `__init__.py` chain; and whether the file
+    is a package's `__init__`."""
+    path = path.resolve()
+    is_package = path.name == "__init__.py"
+    parts = [] if is_package else [path.stem]
+    directory = path.parent
+    while (directory / "__init__.py").exists() and directory.parent != directory:
+        parts.append(directory.name)
+        directory = directory.parent
+    if not parts:  # an __init__.py in a directory that is not a package
+        parts = [path.parent.name]
+    return ".".join(reversed(parts)), is_package
+
+
+class Excluder:
+    """flake8-style exclusion: a pattern matches a file or directory's name or its path."""
+
+    def __init__(self, patterns: Sequence[str], root: Path) -> None:
+        self.patterns = tuple(p.rstrip("/") for p in patterns if p.strip())
+        self.root = root
+
+    def excluded(self, path: Path) -> bool:
+        name = path.name
+        try:
+            relative = path.relative_to(self.root).as_posix()
+        except ValueError:
+            relative = path.as_posix()
+        absolute = path.as_posix()
+        for pattern in self.patterns:
+            if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(relative, pattern):
+                return True
+            if "/" in pattern and fnmatch.fnmatch(absolute, pattern):
+                return True
+        return False
+
+    def excluded_anywhere(self, path: Path) -> bool:
+        """A path is excluded when it, or a directory between it and the root, is."""
+        if self.excluded(path):
+            return True
+        try:
+            parents = path.relative_to(self.root).parents
+        except ValueError:
+            return False
+        return any(self.excluded(self.root / p) for p in parents if str(p) != ".")
+
+
+def _is_virtualenv(directory: Path) -> bool:
+    return (directory / "pyvenv.cfg").exists()
+
+
+def walk_python_files(paths: Iterable[Path], excluder: Excluder) -> Iterator[Path]:
+    """Every `.py` file named or found below the given paths, minus exclusions, sorted."""
+    seen: set[Path] = set()
+    for path in paths:
+        path = path.resolve()
+        if path.is_file():
+            if path not in seen and not excluder.excluded_anywhere(path):
+                seen.add(path)
+                yield path
+            continue
+        if excluder.excluded_anywhere(path):
+            continue
+        for directory, dirnames, filenames in os.walk(path):
+            base = Path(directory)
+            dirnames[:] = sorted(
+                d
+                for d in dirnames
+                if not excluder.excluded(base / d) and not _is_virtualenv(base / d)
+            )
+            for filename in sorted(filenames):
+                if filename.endswith(".py"):
+                    file = base / filename
+                    if file not in seen and not excluder.excluded(file):
+                        seen.add(file)
+                        yield file

@@ -1,0 +1,262 @@
+"""The fast pass: what one module declares, read with the standard library's `ast`.
+
+A summary holds only what the project index needs (imports, classes with their bases and
+class-level assignments, functions with their decorators and parameters, signal connections,
+admin registrations), as plain data, so that it is cheap to build for every file of a project.
+Expressions are kept in a small serialisable form (`Expr`): enough to resolve a base class,
+a decorator, a field's target or a manager, and nothing more.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Optional, Tuple, Union
+
+# An expression, as nested tuples:
+#   ("ref", "a.b.c")                  a dotted name
+#   ("str", "text") / ("const", 1)    a literal
+#   ("call", func, args, kwargs)      kwargs: tuple of (name, Expr)
+#   ("attr", value, "name")           attribute of something that is not a dotted name
+#   ("seq", items)                    a list / tuple literal
+#   ("?",)                            anything else
+Expr = Tuple[Union[str, object], ...]
+UNKNOWN_EXPR: Expr = ("?",)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str  # "positional", "keyword", "varargs", "varkw"; "positional" includes positional-only
+    annotation: Optional[str]
+    has_default: bool
+
+
+@dataclass
+class FunctionSummary:
+    name: str
+    qualname: str  # inside the module: "f", "Cls.f"
+    line: int
+    params: Tuple[Param, ...]
+    decorators: Tuple[Expr, ...]
+    returns: Optional[str]  # the return annotation's source text
+    returns_value: bool  # has a `return <expr>` that is not `return None`
+
+
+@dataclass
+class ClassSummary:
+    name: str
+    qualname: str
+    line: int
+    bases: Tuple[Expr, ...]
+    decorators: Tuple[Expr, ...]
+    attributes: dict = field(default_factory=dict)  # name -> Expr, class-body assignments
+    methods: dict = field(default_factory=dict)  # name -> FunctionSummary
+    meta: dict = field(default_factory=dict)  # name -> Expr, from `class Meta:`
+
+
+@dataclass
+class ModuleSummary:
+    name: str  # dotted module name
+    path: str
+    is_package: bool
+    imports: dict = field(default_factory=dict)  # local name -> target ("a.b.c"; leading dots: relative)
+    star_imports: list = field(default_factory=list)  # targets, possibly relative
+    classes: dict = field(default_factory=dict)  # qualname -> ClassSummary (nested classes too)
+    functions: dict = field(default_factory=dict)  # name -> FunctionSummary (module level)
+    assignments: dict = field(default_factory=dict)  # name -> Expr (module level, last one wins)
+    connections: list = field(default_factory=list)  # (signal, receiver, sender or None) Exprs
+    registrations: list = field(default_factory=list)  # (model(s), admin class or None) Exprs
+
+
+def expr(node: Optional[ast.AST], depth: int = 0) -> Expr:
+    """Convert an `ast` expression to the summary's small expression form."""
+    if node is None or depth > 8:
+        return UNKNOWN_EXPR
+    if isinstance(node, ast.Name):
+        return ("ref", node.id)
+    if isinstance(node, ast.Attribute):
+        value = expr(node.value, depth + 1)
+        if value[0] == "ref":
+            return ("ref", f"{value[1]}.{node.attr}")
+        return ("attr", value, node.attr)
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, str):
+            return ("str", node.value)
+        if node.value is None or isinstance(node.value, (bool, int, float)):
+            return ("const", node.value)
+        return UNKNOWN_EXPR
+    if isinstance(node, ast.Call):
+        return (
+            "call",
+            expr(node.func, depth + 1),
+            tuple(expr(a, depth + 1) for a in node.args[:4]),
+            tuple((k.arg, expr(k.value, depth + 1)) for k in node.keywords if k.arg),
+        )
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return ("seq", tuple(expr(e, depth + 1) for e in node.elts[:16]))
+    if isinstance(node, ast.Subscript):
+        return ("sub", expr(node.value, depth + 1))
+    return UNKNOWN_EXPR
+
+
+def annotation_text(node: Optional[ast.AST]) -> Optional[str]:
+    if node is None:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    try:
+        return ast.unparse(node)
+    except Exception:  # pragma: no cover - ast.unparse handles every node it can parse
+        return None
+
+
+def _params(args: ast.arguments) -> Tuple[Param, ...]:
+    positional = [*args.posonlyargs, *args.args]
+    first_default = len(positional) - len(args.defaults)
+    params = [
+        Param(a.arg, "positional", annotation_text(a.annotation), i >= first_default)
+        for i, a in enumerate(positional)
+    ]
+    if args.vararg:
+        params.append(Param(args.vararg.arg, "varargs", annotation_text(args.vararg.annotation), False))
+    for a, default in zip(args.kwonlyargs, args.kw_defaults):
+        params.append(Param(a.arg, "keyword", annotation_text(a.annotation), default is not None))
+    if args.kwarg:
+        params.append(Param(args.kwarg.arg, "varkw", annotation_text(args.kwarg.annotation), False))
+    return tuple(params)
+
+
+def _returns_value(func: ast.AST) -> bool:
+    stack = list(ast.iter_child_nodes(func))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Return) and node.value is not None:
+            if not (isinstance(node.value, ast.Constant) and node.value.value is None):
+                return True
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def function_summary(node, prefix: str) -> FunctionSummary:
+    return FunctionSummary(
+        name=node.name,
+        qualname=prefix + node.name,
+        line=node.lineno,
+        params=_params(node.args),
+        decorators=tuple(expr(d) for d in node.decorator_list),
+        returns=annotation_text(node.returns),
+        returns_value=_returns_value(node),
+    )
+
+
+def _assign_targets(stmt: ast.stmt):
+    """(name, value) pairs of a simple `name = value` / `name: T = value` statement."""
+    if isinstance(stmt, ast.Assign):
+        for target in stmt.targets:
+            if isinstance(target, ast.Name):
+                yield target.id, stmt.value
+    elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+        yield stmt.target.id, stmt.value
+
+
+class _Collector:
+    def __init__(self, summary: ModuleSummary) -> None:
+        self.summary = summary
+
+    def module(self, tree: ast.Module, calls: bool) -> None:
+        self.block(tree.body, top=True)
+        if calls:
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Call):
+                    self.call(node)
+
+    def block(self, body, top: bool) -> None:
+        """Module-level statements, including those under `if`/`try` (conditional imports)."""
+        for stmt in body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                self.import_(stmt)
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.summary.functions[stmt.name] = function_summary(stmt, "")
+            elif isinstance(stmt, ast.ClassDef):
+                self.class_(stmt, "")
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                for name, value in _assign_targets(stmt):
+                    self.summary.assignments[name] = expr(value)
+            elif isinstance(stmt, ast.If):
+                self.block(stmt.body, top)
+                self.block(stmt.orelse, top)
+            elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+                self.block(stmt.body, top)
+                for handler in stmt.handlers:
+                    self.block(handler.body, top)
+                self.block(stmt.orelse, top)
+                self.block(stmt.finalbody, top)
+            elif isinstance(stmt, ast.With):
+                self.block(stmt.body, top)
+
+    def import_(self, stmt) -> None:
+        imports = self.summary.imports
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname:
+                    imports[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    imports.setdefault(top, top)
+            return
+        base = "." * stmt.level + (stmt.module or "")
+        for alias in stmt.names:
+            if alias.name == "*":
+                self.summary.star_imports.append(base)
+                continue
+            sep = "" if base.endswith(".") else "."
+            imports[alias.asname or alias.name] = f"{base}{sep}{alias.name}"
+
+    def class_(self, node: ast.ClassDef, prefix: str) -> None:
+        qualname = prefix + node.name
+        cls = ClassSummary(
+            name=node.name,
+            qualname=qualname,
+            line=node.lineno,
+            bases=tuple(expr(b) for b in node.bases),
+            decorators=tuple(expr(d) for d in node.decorator_list),
+        )
+        self.summary.classes[qualname] = cls
+        for stmt in node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                cls.methods[stmt.name] = function_summary(stmt, qualname + ".")
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                for name, value in _assign_targets(stmt):
+                    cls.attributes[name] = expr(value)
+            elif isinstance(stmt, ast.ClassDef):
+                if stmt.name == "Meta":
+                    for inner in stmt.body:
+                        for name, value in _assign_targets(inner):
+                            cls.meta[name] = expr(value)
+                else:
+                    self.class_(stmt, qualname + ".")
+
+    def call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "connect" and node.args:
+            sender = next((k.value for k in node.keywords if k.arg == "sender"), None)
+            self.summary.connections.append(
+                (expr(func.value), expr(node.args[0]), expr(sender) if sender is not None else None)
+            )
+        elif isinstance(func, ast.Attribute) and func.attr == "register" and node.args:
+            admin = node.args[1] if len(node.args) > 1 else None
+            self.summary.registrations.append(
+                (expr(func), expr(node.args[0]), expr(admin) if admin is not None else None)
+            )
+
+
+def summarise(tree: ast.Module, name: str, path: str, is_package: bool, source: str = "") -> ModuleSummary:
+    """`source`, when given, lets files without `connect(` or `register(` skip the walk over
+    every call (the slowest part, and rarely needed)."""
+    summary = ModuleSummary(name=name, path=path, is_package=is_package)
+    calls = not source or "connect(" in source or "register(" in source
+    _Collector(summary).module(tree, calls)
+    return summary
