@@ -16,10 +16,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import __version__
 from .codes import CODES
-from .noqa import NoqaMap
 from .project import FileResult, Project
 from .settings import ConfigError, Settings, read_pyproject, split_list
-from .sources import Excluder, SourceError, decode_source, find_root, read_source, walk_python_files
+from .sources import Excluder, SourceError, decode_source, find_root, walk_python_files
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -107,26 +106,12 @@ def _check(args: argparse.Namespace) -> int:
         excluder = Excluder(settings.excludes, root)
         for path, raw in group:
             if stdin_source is not None and raw == (args.stdin_filename or "stdin"):
-                results.append(_with_noqa(project.check(path, stdin_source, raw), stdin_source))
+                results.append(project.check(path, stdin_source, raw))
                 continue
             for file in walk_python_files([path], excluder):
                 display = raw if path.is_file() else os.path.join(raw, os.path.relpath(file, path.resolve()))
-                results.append(_with_noqa(project.check(file, display=display)))
+                results.append(project.check(file, display=display))
     return _report(results, args.format)
-
-
-def _with_noqa(result: FileResult, source: Optional[str] = None) -> FileResult:
-    if not result.findings:
-        return result
-    if source is None:
-        try:
-            source = read_source(Path(result.path))
-        except SourceError:
-            return result
-    noqa = NoqaMap(source)
-    if noqa.file_ignored():
-        return replace(result, findings=[])
-    return replace(result, findings=[f for f in result.findings if not noqa.suppressed(f.line, f.code)])
 
 
 def _report(results: List[FileResult], output_format: str) -> int:

@@ -68,6 +68,6 @@ class Plugin:
         key = (root, settings)
         if key not in _projects:
             _projects[key] = Project.load(root, settings)
-        result = _projects[key].check(path, "".join(self.lines), display=self.filename)
+        result = _projects[key].check(path, "".join(self.lines), display=self.filename, noqa=False)
         for finding in result.findings:
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)

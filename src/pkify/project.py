@@ -17,6 +17,7 @@ import libcst as cst
 
 from .engine import Engine, Finding
 from .index import ProjectIndex
+from .noqa import NoqaMap
 from .settings import Settings
 from .sources import Excluder, SourceError, module_name, read_source, walk_python_files
 from .summary import ModuleSummary, summarise
@@ -154,8 +155,11 @@ class Project:
                 continue
         return cls(root, settings, summaries.values())
 
-    def check(self, path: Path, source: Optional[str] = None, display: Optional[str] = None) -> FileResult:
-        """Findings for one file. `source` when it is not read from disk (stdin, flake8)."""
+    def check(
+        self, path: Path, source: Optional[str] = None, display: Optional[str] = None, noqa: bool = True
+    ) -> FileResult:
+        """Findings for one file. `source` when it is not read from disk (stdin, flake8);
+        `noqa`: drop findings silenced by `# noqa` comments (flake8 does that itself)."""
         display = display or str(path)
         path = path.resolve()
         try:
@@ -169,7 +173,12 @@ class Project:
                 return FileResult(display, [])
             ctx = self.engine.context(summary, source=source, positions=True)
             calls = self.engine.analyse(ctx, interesting_scopes(source))
-            return FileResult(display, self.engine.findings(ctx, calls, display))
+            findings = self.engine.findings(ctx, calls, display)
+            if noqa and findings:
+                comments = NoqaMap(source)
+                ignored = comments.file_ignored()
+                findings = [f for f in findings if not ignored and not comments.suppressed(f.line, f.code)]
+            return FileResult(display, findings)
         except SourceError as error:
             return FileResult(display, [], str(error))
         except RecursionError:
