@@ -8,7 +8,10 @@ of a checked module to collect its task calls.
 
 from __future__ import annotations
 
+import ast
 import builtins
+import re
+import warnings
 from pathlib import Path
 from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Set, Tuple
@@ -69,9 +72,22 @@ def parse_module(source: str) -> cst.Module:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        raise SourceError(
-            f"syntax error at line {error.editor_line}, column {error.editor_column}: {error.message}"
-        ) from None
+        raise SourceError(_syntax_error(source, error)) from None
+
+
+def _syntax_error(source: str, error: cst.ParserSyntaxError) -> str:
+    """One line. CPython's own message when it rejects the file too: it says more
+    ("'(' was never closed") than libcst's list of expected tokens."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(source)
+    except SyntaxError as python:
+        return f"syntax error at line {python.lineno}, column {python.offset}: {python.msg}"
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    reason = re.sub(r"^parser error: error at \d+:\d+: ", "", error.message)
+    return f"syntax error at line {error.editor_line}, column {error.editor_column}: {reason}"
 
 
 class ModuleContext:

@@ -8,6 +8,7 @@ the project index. It never guesses: anything it cannot decide is `UNKNOWN`.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tuple
 
 import libcst as cst
@@ -203,11 +204,10 @@ class Evaluator:
     def comprehension(self, node) -> Value:
         env = self.comprehension_env(node.for_in)
         element = self.child(env).value(node.elt)
-        if isinstance(element, Instance):
-            return Instances(element.model, element.origin)
-        if isinstance(element, Sequence) and any(isinstance(v, (Instance, Instances)) for _, v in element.items):
-            first = next(v for _, v in element.items if isinstance(v, (Instance, Instances)))
-            return Instances(first.model, first.origin)
+        if isinstance(element, Sequence):  # `[(o, 1) for o in orders]`
+            element = next((v for _, v in element.items if isinstance(v, (Instance, Instances))), element)
+        if isinstance(element, (Instance, Instances)):
+            return Instances(element.model, replace(element.origin, how="from"))
         if isinstance(element, Scalar):  # `[o.pk for o in orders]`
             return Scalar(pk=element.pk)
         return UNKNOWN
@@ -265,10 +265,8 @@ class Evaluator:
         return self.element_of(self.value(node))
 
     def element_of(self, value: Value) -> Value:
-        if isinstance(value, QuerySet) and value.what == "queryset":
-            return Instance(value.model, value.origin)
-        if isinstance(value, Instances):
-            return Instance(value.model, value.origin)
+        if isinstance(value, (QuerySet, Instances)) and getattr(value, "what", "queryset") == "queryset":
+            return Instance(value.model, replace(value.origin, how="an element of"))
         if isinstance(value, Sequence) and value.items:
             result = None
             for _, item in value.items:
@@ -280,9 +278,9 @@ class Evaluator:
 
     def attribute(self, base: Value, name: str, node: cst.CSTNode) -> Value:
         index = self.index
+        if name == "pk" or (isinstance(base, Instance) and (name == "id" or name.endswith("_id"))):
+            return Scalar(pk=True)
         if isinstance(base, Instance):
-            if name in ("pk", "id") or name.endswith("_id"):
-                return Scalar(pk=True)
             model = index.model(base.model) if base.model else None
             if model is None:
                 return UNKNOWN

@@ -15,7 +15,7 @@ from typing import Dict, Iterable, List, Optional, Set
 
 import libcst as cst
 
-from .engine import Engine, Finding
+from .engine import Engine, Finding, parse_module
 from .index import ProjectIndex
 from .noqa import NoqaMap
 from .settings import Settings
@@ -41,12 +41,7 @@ def parse_for_summary(source: str) -> ast.Module:
         pass
     except (ValueError, RecursionError, MemoryError) as error:
         raise SourceError(f"cannot parse: {error}") from None
-    try:
-        module = cst.parse_module(source)
-    except cst.ParserSyntaxError as error:
-        raise SourceError(
-            f"syntax error at line {error.editor_line}, column {error.editor_column}: {error.message}"
-        ) from None
+    module = parse_module(source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
