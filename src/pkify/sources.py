@@ -57,12 +57,20 @@ def decode_source(data: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
-        raise SourceError(f"cannot decode file: {error.msg}") from None
+        encoding = "utf-8"  # no usable declaration: say where UTF-8 fails, if it does
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+        else:
+            raise SourceError(f"cannot decode file: {error.msg}") from None
     try:
         text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as error:
-        reason = error.reason if isinstance(error, UnicodeDecodeError) else str(error)
-        raise SourceError(f"cannot decode file as {encoding}: {reason}") from None
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise SourceError(f"cannot decode file as {encoding} (line {line}): {error.reason}") from None
+    except LookupError as error:
+        raise SourceError(f"cannot decode file: {error}") from None
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:

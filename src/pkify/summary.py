@@ -66,7 +66,7 @@ class ModuleSummary:
     functions: dict = field(default_factory=dict)  # name -> FunctionSummary (module level)
     assignments: dict = field(default_factory=dict)  # name -> Expr (module level, last one wins)
     connections: list = field(default_factory=list)  # (signal, receiver, sender or None) Exprs
-    registrations: list = field(default_factory=list)  # (model(s), admin class or None) Exprs
+    registrations: list = field(default_factory=list)  # (register function, model(s), admin or None) Exprs
 
 
 def expr(node: Optional[ast.AST], depth: int = 0) -> Expr:

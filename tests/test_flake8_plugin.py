@@ -1,0 +1,82 @@
+"""The flake8 plugin as users run it: real flake8 in a subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from test_cli import MODELS, OFFENDING, project  # noqa: F401 - the fixture
+
+WRAPPED = """\
+from celery import shared_task
+
+
+def tenant_task(*args, **kwargs):
+    return shared_task(*args, **kwargs)
+"""
+
+TENANT_TASKS = """\
+from proj.decorators import tenant_task
+from shop.models import Order
+
+
+@tenant_task
+def export(order):
+    pass
+
+
+def run(pk):
+    export.s(Order.objects.get(pk=pk))
+"""
+
+
+def flake8(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "flake8", "--select=CEL,E9", *args], cwd=cwd, capture_output=True, text=True
+    )
+
+
+def test_reports_with_flake8_positions(project: Path) -> None:
+    result = flake8("shop", cwd=project)
+    assert result.stdout.splitlines() == [
+        "shop/views.py:6:24: CEL101 `order` is a `shop.Order` instance (from `Order.objects.get(...)`, "
+        "line 5); pass `order.pk` and fetch it inside the task"
+    ]
+    assert result.returncode == 1
+
+
+def test_unparsable_file_is_left_to_flake8(project: Path) -> None:
+    (project / "shop" / "bad.py").write_text("def broken(:\n")
+    result = flake8("shop", cwd=project)
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("shop/bad.py:1:") and " E999 " in line for line in lines), lines
+    assert not any(line.startswith("shop/bad.py") and "CEL" in line for line in lines)
+    assert any("shop/views.py:6:24: CEL101" in line for line in lines)
+    assert "Traceback" not in result.stderr
+
+
+def _tenant_project(project: Path) -> None:
+    (project / "proj").mkdir()
+    (project / "proj" / "__init__.py").write_text("")
+    (project / "proj" / "decorators.py").write_text(WRAPPED)
+    (project / "proj" / "tasks.py").write_text(TENANT_TASKS)
+
+
+def test_task_decorators_from_a_flake8_config_file(project: Path) -> None:
+    _tenant_project(project)
+    assert flake8("proj", cwd=project).stdout == ""  # `.s` on an unknown receiver: not a task call
+    (project / "setup.cfg").write_text("[flake8]\npkify-task-decorators = proj.decorators.tenant_task\n")
+    assert "proj/tasks.py:11:14: CEL101" in flake8("proj", cwd=project).stdout
+
+
+def test_task_decorators_from_pyproject(project: Path) -> None:
+    _tenant_project(project)
+    (project / "pyproject.toml").write_text('[tool.pkify]\ntask-decorators = ["tenant_task"]\n')
+    assert "proj/tasks.py:11:14: CEL101" in flake8("proj", cwd=project).stdout
+
+
+def test_pkify_excludes_apply_to_flake8(project: Path) -> None:
+    (project / "shop" / "migrations").mkdir()
+    (project / "shop" / "migrations" / "0002_x.py").write_text(OFFENDING)
+    assert "migrations" not in flake8(".", cwd=project).stdout
