@@ -7,6 +7,7 @@ undecodable files); 2 usage or configuration errors; 3 an internal error in pkif
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -90,28 +91,48 @@ def _check(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         targets.append((path, raw))
 
-    groups: Dict[Path, List[Tuple[Path, str]]] = {}
-    for path, raw in targets:
-        root = (args.root or find_root(path)).resolve()
-        groups.setdefault(root, []).append((path, raw))
+    # Each file belongs to the project of its nearest root marker (a monorepo holds several).
+    roots: Dict[Path, Path] = {}
+    settings_of: Dict[Path, Settings] = {}
 
-    results: List[FileResult] = []
-    for root, group in groups.items():
-        settings = _settings(root, args)
-        unknown = _unknown_codes(settings)
-        if unknown:
-            print(f"pkify: error: unknown code(s) in select/ignore: {', '.join(unknown)}", file=sys.stderr)
-            return EXIT_USAGE
+    def settings_for(root: Path) -> Settings:
+        if root not in settings_of:
+            settings_of[root] = _settings(root, args)
+            unknown = _unknown_codes(settings_of[root])
+            if unknown:
+                raise ConfigError(f"unknown code(s) in select/ignore: {', '.join(unknown)}")
+        return settings_of[root]
+
+    def root_of(path: Path) -> Path:
+        if args.root is not None:
+            return args.root.resolve()
+        directory = path.parent
+        if directory not in roots:
+            roots[directory] = find_root(path)
+        return roots[directory]
+
+    # root -> [(order, file, display, source given on stdin)]
+    groups: Dict[Path, List[Tuple[int, Path, str, Optional[str]]]] = {}
+    counter = itertools.count()
+    for path, raw in targets:
+        if stdin_source is not None and raw == (args.stdin_filename or "stdin"):
+            groups.setdefault(root_of(path.resolve()), []).append((0, path, raw, stdin_source))
+            continue
+        walk_root = args.root.resolve() if args.root else find_root(path)
+        for file in walk_python_files([path], Excluder(settings_for(walk_root).excludes, walk_root)):
+            display = raw if path.is_file() else os.path.join(raw, os.path.relpath(file, path.resolve()))
+            groups.setdefault(root_of(file), []).append((next(counter), file, display, None))
+
+    results: List[Tuple[int, FileResult]] = []
+    for root, files in groups.items():
+        settings = settings_for(root)
         project = Project.load(root, settings)
         excluder = Excluder(settings.excludes, root)
-        for path, raw in group:
-            if stdin_source is not None and raw == (args.stdin_filename or "stdin"):
-                results.append(project.check(path, stdin_source, raw))
+        for order, file, display, source in files:
+            if source is None and excluder.excluded_anywhere(file):
                 continue
-            for file in walk_python_files([path], excluder):
-                display = raw if path.is_file() else os.path.join(raw, os.path.relpath(file, path.resolve()))
-                results.append(project.check(file, display=display))
-    return _report(results, args.format)
+            results.append((order, project.check(file, source, display)))
+    return _report([result for _, result in sorted(results, key=lambda r: r[0])], args.format)
 
 
 def _report(results: List[FileResult], output_format: str) -> int:
