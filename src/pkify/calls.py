@@ -11,21 +11,23 @@ Recognised forms: `t.delay(...)`, `t.apply_async(args, kwargs)`, `t.s/si(...)`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import List, Optional
 
 import libcst as cst
 
 from . import frameworks as fw
 from .inference import Evaluator
-from .values import UNKNOWN, External, Instance, Instances, Known, Mapping, QuerySet, Sequence, TaskRef, Value
+from .values import UNKNOWN, External, Instance, Instances, Known, Mapping, QuerySet, Sequence, TaskMethod, TaskRef, Value
 
 # Sent to any receiver that is not known to be something else than a task.
 ANY_RECEIVER = frozenset({"delay", "apply_async", "delay_on_commit", "apply_async_on_commit"})
 # Short or common names: only on receivers known to be tasks.
 TASK_RECEIVER = frozenset({"s", "si", "signature", "subtask", "map", "starmap", "chunks", "retry"})
-PACKED = frozenset({"apply_async", "apply_async_on_commit", "signature", "subtask", "retry", "send_task"})
-METHODS = ANY_RECEIVER | TASK_RECEIVER | {"send_task"}
+PACKED = frozenset({"apply_async", "apply_async_on_commit", "signature", "subtask", "retry"})
+METHODS = ANY_RECEIVER | TASK_RECEIVER
+# On a Celery app (or an unresolved receiver): the task is named by the first argument.
+APP_METHODS = frozenset({"send_task", "signature"})
 
 
 @dataclass
@@ -51,38 +53,54 @@ class TaskCall:
 def recognise(node: cst.Call, ev: Evaluator) -> Optional[TaskCall]:
     func = node.func
     args = list(node.args)
-    if isinstance(func, cst.Attribute) and func.attr.value in METHODS:
-        return _method_call(node, func.value, func.attr.value, args, ev)
+    if isinstance(func, cst.Attribute) and func.attr.value in METHODS | APP_METHODS:
+        return _method_call(node, ev.value(func.value), func.attr.value, args, ev)
     callee = ev.value(func)
+    if isinstance(callee, TaskMethod):  # `send = send_receipt.delay; send(order)`
+        return _method_call(node, callee.receiver, callee.method, args, ev)
     if isinstance(callee, External) and callee.qualname in fw.PARTIAL and args and not args[0].keyword:
-        inner = args[0].value
-        if isinstance(inner, cst.Attribute) and inner.attr.value in METHODS:
-            return _method_call(node, inner.value, inner.attr.value, args[1:], ev)
+        inner = ev.value(args[0].value)
+        if isinstance(inner, TaskMethod):
+            return _method_call(node, inner.receiver, inner.method, args[1:], ev)
+        if isinstance(args[0].value, cst.Attribute) and args[0].value.attr.value in ANY_RECEIVER:
+            receiver = ev.value(args[0].value.value)
+            return _method_call(node, receiver, args[0].value.attr.value, args[1:], ev)
     if isinstance(callee, External) and callee.qualname in fw.SIGNATURE_FUNCTIONS and args:
-        target = ev.value(args[0].value)
-        task = target.task if isinstance(target, TaskRef) else None
-        if task is None and isinstance(args[0].value, cst.SimpleString):
-            task = ev.index.task_named(args[0].value.evaluated_value)
-        if task is None and not isinstance(target, TaskRef):
-            return None
-        call = TaskCall(node, "signature", task)
-        _packed(call, args[1:], ev)
-        return call
+        return _by_name(node, "signature", args, ev, allow_task=True)
     return None
 
 
-def _method_call(node: cst.Call, receiver_node, method: str, args: List[cst.Arg], ev: Evaluator) -> Optional[TaskCall]:
-    receiver = ev.value(receiver_node)
+def _by_name(node: cst.Call, method: str, args: List[cst.Arg], ev: Evaluator, allow_task: bool) -> Optional[TaskCall]:
+    """`app.send_task("name", ...)`, `app.signature("name", ...)`, `signature(task or "name", ...)`:
+    the first argument (or `name=`) names the task; `args` and `kwargs` follow."""
+    first = args[0] if args and args[0].keyword is None and not args[0].star else None
+    name_node = first.value if first is not None else _keyword(args, "name")
+    if name_node is None:
+        return None
+    rest = args[1:] if first is not None else [a for a in args if not (a.keyword and a.keyword.value == "name")]
+    task = None
+    if isinstance(name_node, (cst.SimpleString, cst.ConcatenatedString)):
+        name = name_node.evaluated_value
+        task = ev.index.task_named(name) if isinstance(name, str) else None
+    elif allow_task:
+        target = ev.value(name_node)
+        if not isinstance(target, TaskRef):
+            return None
+        task = target.task
+    else:
+        return None
+    call = TaskCall(node, method, task)
+    _packed(call, rest, ev)
+    return call
+
+
+def _method_call(node: cst.Call, receiver: Value, method: str, args: List[cst.Arg], ev: Evaluator) -> Optional[TaskCall]:
+    if method in APP_METHODS and not isinstance(receiver, TaskRef):
+        if _maybe_task(receiver) or isinstance(receiver, Known) and receiver.role == "celery-app":
+            return _by_name(node, method, args, ev, allow_task=False)
+        return None
     if isinstance(receiver, TaskRef):
         task = receiver.task
-    elif method == "send_task":
-        if not _maybe_task(receiver) and not (isinstance(receiver, Known) and receiver.role == "celery-app"):
-            return None
-        task = None
-        name = args[0].value if args and args[0].keyword is None else None
-        if isinstance(name, cst.SimpleString) and isinstance(name.evaluated_value, str):
-            task = ev.index.task_named(name.evaluated_value)
-        args = args[1:]
     elif method in ANY_RECEIVER and _maybe_task(receiver):
         task = None
     else:
@@ -116,6 +134,12 @@ def _direct(call: TaskCall, args: List[cst.Arg], ev: Evaluator) -> None:
                     call.arguments.append(Argument(node or arg.value, item, "positional", position))
                     position += 1
             else:
+                # `*orders` sends the rows one by one: what matters is each element
+                element = ev.element_of(value)
+                if isinstance(element, Instance):
+                    value = Instances(element.model, replace(element.origin, how="from"))
+                elif isinstance(value, QuerySet) and value.what == "values queryset":
+                    value = UNKNOWN
                 call.arguments.append(Argument(arg.value, value, "star"))
                 call.dynamic = True
         elif arg.star == "**":
@@ -139,8 +163,20 @@ def _packed(call: TaskCall, args: List[cst.Arg], ev: Evaluator) -> None:
     positional = [a.value for a in args if a.keyword is None and not a.star]
     args_node = _keyword(args, "args") or (positional[0] if positional else None)
     kwargs_node = _keyword(args, "kwargs") or (positional[1] if len(positional) > 1 else None)
-    if any(a.star for a in args):
-        call.dynamic = True
+    for arg in args:
+        if arg.star == "**":  # `apply_async(**options)` with options = {"args": (...), ...}
+            options = ev.value(arg.value)
+            if isinstance(options, Mapping):
+                for key, node, _ in options.entries:
+                    if key == "args" and args_node is None:
+                        args_node = node
+                    elif key == "kwargs" and kwargs_node is None:
+                        kwargs_node = node
+                    elif key is None:
+                        call.dynamic = True
+                continue
+        if arg.star:
+            call.dynamic = True
     if args_node is not None:
         value = ev.value(args_node)
         if isinstance(value, Sequence):

@@ -123,6 +123,8 @@ class ModuleContext:
         return position.start.line if position is not None else 0
 
     def column(self, node: cst.CSTNode) -> int:
+        if isinstance(node, (cst.Tuple, cst.GeneratorExp)) and node.lpar:
+            node = node.lpar[0]  # Python's `ast` counts a tuple's or a generator's parentheses
         position = self.positions().get(node)
         return position.start.column + 1 if position is not None else 0
 
@@ -344,6 +346,8 @@ class Engine:
         if found is None:
             return None
         kind, model = found
+        if kind == "object":
+            return self.class_instance(model, None)
         origin = Origin(annotation, "annotated", f"{name}: {' '.join(text.split())}" if name else text)
         if kind == "instance":
             return Instance(model, origin)
@@ -376,6 +380,8 @@ class Engine:
                 return UNKNOWN
             origin = Origin(text=summary.returns)
             kind, model = found
+            if kind == "object":
+                return self.class_instance(model, None)
             if kind == "instance":
                 return Instance(model, origin)
             if kind == "queryset":

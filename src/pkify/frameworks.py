@@ -137,6 +137,9 @@ QUERYSET_ANNOTATIONS = QUERYSET_ROOTS | frozenset(
 INSTANCE_METHODS = frozenset(
     {"get", "create", "first", "last", "latest", "earliest"}
     | {"aget", "acreate", "afirst", "alast", "alatest", "aearliest"}
+    # Django's own managers: ContentType, Site, User, natural keys
+    | {"get_for_model", "get_for_id", "get_current", "create_user", "create_superuser"}
+    | {"get_by_natural_key", "acreate_user", "acreate_superuser"}
 )
 INSTANCE_AND_FLAG_METHODS = frozenset(
     {"get_or_create", "update_or_create", "aget_or_create", "aupdate_or_create"}
@@ -269,7 +272,9 @@ TASK_DECORATORS = frozenset(
     {"celery.shared_task", "celery.task", "celery.app.shared_task", "celery.decorators.task"}
 )
 TASK_CLASSES = frozenset({"celery.Task", "celery.app.task.Task", "celery.task.Task"})
-SIGNATURE_FUNCTIONS = frozenset({"celery.signature", "celery.canvas.signature", "celery.subtask"})
+SIGNATURE_FUNCTIONS = frozenset(
+    {"celery.signature", "celery.canvas.signature", "celery.subtask", "celery.Signature", "celery.canvas.Signature"}
+)
 PARTIAL = frozenset({"functools.partial"})
 
 # Decorators that leave a function a plain function (known not to be a task).

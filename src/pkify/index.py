@@ -707,7 +707,8 @@ class ProjectIndex:
 
     def annotation(self, module: ModuleSummary, text: Optional[str]) -> Optional[Tuple[str, Optional[str]]]:
         """What an annotation says: ("instance", model), ("queryset", model or None),
-        ("instances", model) for collections of instances, or None."""
+        ("instances", model) for collections of instances, ("object", class) for an instance of
+        another project class, or None."""
         if not text:
             return None
         try:
@@ -732,6 +733,9 @@ class ProjectIndex:
                 return ("instance", qualname)
             if qualname in fw.QUERYSET_ANNOTATIONS or self.is_queryset_class(qualname):
                 return ("queryset", None)
+            symbol = self.resolve_qualname(qualname)
+            if symbol is not None and symbol.kind == "class":
+                return ("object", qualname)  # an instance of another project class
             return None
         if isinstance(node, ast.Subscript):
             outer = self.expr_qualname(module, _ast_ref(node.value)) or ""

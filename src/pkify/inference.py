@@ -39,6 +39,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Env = Dict[str, Value]
 
+# Methods of a task that send arguments to it (see calls.py).
+TASK_METHODS = frozenset(
+    {"delay", "apply_async", "delay_on_commit", "apply_async_on_commit", "s", "si", "signature", "subtask"}
+    | {"map", "starmap", "chunks", "retry"}
+)
 BUILTIN_CONTAINERS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "reversed"})
 SCALAR_RESULTS = frozenset(
     {
@@ -326,8 +331,10 @@ class Evaluator:
             return UNKNOWN
         if isinstance(base, External):
             return self.ctx.engine.external_value(f"{base.qualname}.{name}")
-        if isinstance(base, TaskRef):
-            return UNKNOWN
+        if isinstance(base, TaskRef) and name in TASK_METHODS:
+            return TaskMethod(base, name)
+        if isinstance(base, Known) and base.role == "celery-app" and name in ("send_task", "signature"):
+            return TaskMethod(base, name)
         return UNKNOWN
 
     # --- subscripts ------------------------------------------------------------------------------
@@ -484,7 +491,8 @@ class Evaluator:
         if qualname in fw.GET_LIST_OR_404 or qualname in fw.AGET_LIST_OR_404:
             model = self.model_of(args[0]) if args else None
             return Instances(model, origin) if model is not False else UNKNOWN
-        if qualname in BUILTIN_CONTAINERS and len(args) == 1 and len(node.args) == 1:
+        sort_options = all(a.keyword is not None and a.keyword.value in ("key", "reverse") for a in node.args[1:])
+        if qualname in BUILTIN_CONTAINERS and len(args) == 1 and not node.args[0].keyword and sort_options:
             inner = self.value(args[0])
             if isinstance(inner, Sequence):
                 return Sequence(inner.items, "list" if qualname != "tuple" else "tuple")
@@ -526,7 +534,10 @@ class Evaluator:
             self.scan_comprehension(node)
             return
         if isinstance(node, cst.Lambda):
-            env: Env = {p.name.value: UNKNOWN for p in _lambda_params(node.params)}
+            env: Env = {
+                p.name.value: self.lazy_value(p.default) if p.default is not None else UNKNOWN
+                for p in _lambda_params(node.params)
+            }
             self.child(env).scan(node.body)
             return
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
