@@ -35,6 +35,7 @@ from .values import (
     Instance,
     Instances,
     Known,
+    Mapping,
     ModelClass,
     Origin,
     Pending,
@@ -76,18 +77,23 @@ def parse_module(source: str) -> cst.Module:
 
 
 def _syntax_error(source: str, error: cst.ParserSyntaxError) -> str:
-    """One line. CPython's own message when it rejects the file too: it says more
-    ("'(' was never closed") than libcst's list of expected tokens."""
+    """One line. CPython's own message when it finds the same error: it says more ("'(' was
+    never closed") than libcst's list of expected tokens. Not when it stops earlier, at syntax
+    newer than itself that libcst accepts."""
+    # libcst's message carries a better position than its attributes: "error at 21:35: ..."
+    where = re.match(r"parser error: error at (\d+):(\d+): ", error.message)
+    line, column = (int(where[1]), max(int(where[2]), 1)) if where else (error.editor_line, error.editor_column)
+    reason = error.message[where.end() :] if where else error.message
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ast.parse(source)
     except SyntaxError as python:
-        return f"syntax error at line {python.lineno}, column {python.offset}: {python.msg}"
+        if python.lineno is not None and abs(python.lineno - line) <= 1:
+            return f"syntax error at line {python.lineno}, column {python.offset}: {python.msg}"
     except (ValueError, RecursionError, MemoryError):
         pass
-    reason = re.sub(r"^parser error: error at \d+:\d+: ", "", error.message)
-    return f"syntax error at line {error.editor_line}, column {error.editor_column}: {reason}"
+    return f"syntax error at line {line}, column {column}: {reason}"
 
 
 class ModuleContext:
@@ -324,7 +330,7 @@ class Engine:
             return TaskRef(task)
         if index.is_model_class(class_qualname):
             return Instance(class_qualname, origin)
-        if index.has_ancestor(class_qualname, fw.SINGLE_OBJECT_VIEWS):
+        if index.has_ancestor(class_qualname, fw.SINGLE_OBJECT_VIEWS | fw.MULTIPLE_OBJECT_VIEWS):
             return Known("view", class_qualname, index.view_model(class_qualname))
         if index.has_ancestor(class_qualname, fw.DRF_GENERIC_VIEWS):
             return Known("api-view", class_qualname, index.view_model(class_qualname))
@@ -427,52 +433,65 @@ class Engine:
                 env[first] = receiver
             else:
                 env[first] = self.self_value(owner, Origin(node, f"`{first}` in a method of", _last(owner)))
-        role = self._roles(owner, qualname, node.name.value, decorators)
-        all_params = [*ordered, *params.kwonly_params]
-        for param in all_params:
+        roles = self._roles(owner, qualname, node.name.value, decorators)
+        for param in [*ordered, *params.kwonly_params]:
             name = param.name.value
             if name == first:
                 continue
             value: Optional[Value] = None
             if param.annotation is not None:
                 value = self.annotated(ctx, param.annotation.annotation, name)
-            if value is None and name in role:
-                value = role[name](Origin(param, "from", name))
+            if value is None and name in roles:
+                value = _role_value(roles[name], Origin(param, roles[name][2], name))
             if value is None and name == "request":
                 value = Known("request")
             env[name] = value if value is not None else UNKNOWN
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                env[star.name.value] = UNKNOWN
+        if isinstance(params.star_arg, cst.Param):
+            env[params.star_arg.name.value] = UNKNOWN
+        if params.star_kwarg is not None:
+            # A receiver declared `(sender, **kwargs)` finds its instance in `kwargs["instance"]`.
+            star = params.star_kwarg
+            entries = tuple(
+                (name, None, _role_value(role, Origin(star, role[2], f"{star.name.value}[{name!r}]")))
+                for name, role in roles.items()
+                if name not in env
+            )
+            env[star.name.value] = Mapping(entries) if entries else UNKNOWN
+        if first is not None:
+            env[SELF] = env[first]  # what `super()` stands for
         return env
 
-    def _roles(self, owner: Optional[str], qualname: str, name: str, decorators: set) -> dict:
+    def _roles(self, owner: Optional[str], qualname: str, name: str, decorators: set) -> Dict[str, tuple]:
         """Parameters whose value follows from where the function is used: signal receivers,
-        admin actions and hooks, generic view and DRF hooks."""
+        admin actions and hooks, generic view and DRF hooks. name -> (kind, model, how)."""
         index = self.index
-        roles: dict = {}
+        roles: Dict[str, tuple] = {}
         receiver = index.receiver(qualname)
         if receiver is not None:
             signal, sender = receiver
-            model = None if signal in fw.M2M_CHANGED else sender
-            short = signal.rsplit(".", 1)[-1]
-            roles["instance"] = lambda o: Instance(model, replace(o, text=f"instance", how=f"`{short}` receiver's"))
+            short = f"`{signal.rsplit('.', 1)[-1]}` receiver's"
+            if signal in fw.USER_SIGNALS:
+                roles["user"] = ("instance", index.user_model, short)
+            else:
+                roles["instance"] = ("instance", None if signal in fw.M2M_CHANGED else sender, short)
+        admin = index.admin_action(qualname)
+        if admin is not None or (owner is None and any(d in ("admin.action", "action") for d in decorators)):
+            roles["queryset"] = ("queryset", admin or None, "the admin action's")
         if owner is not None and index.has_ancestor(owner, fw.MODEL_ADMINS):
             model = index.admin_model(owner)
-            roles["queryset"] = lambda o: QuerySet(model, replace(o, how="admin method parameter"))
+            roles["queryset"] = ("queryset", model, "the admin method's")
             if name in fw.ADMIN_OBJ_METHODS:
-                roles["obj"] = lambda o: Instance(model, replace(o, how=f"`{name}` parameter"))
-        if owner is None and any(d in ("admin.action", "action") for d in decorators):
-            roles["queryset"] = lambda o: QuerySet(None, replace(o, how="admin action parameter"))
+                roles["obj"] = ("instance", model, f"`{name}`'s")
+            if name in fw.ADMIN_FORM_METHODS:
+                roles["form"] = ("form", model, f"`{name}`'s")
         if owner is not None and name == "form_valid" and index.has_ancestor(owner, fw.MODEL_FORM_VIEWS):
-            model = index.view_model(owner)
-            roles["form"] = lambda o: Known("form", None, model)
+            roles["form"] = ("form", index.view_model(owner), "`form_valid`'s")
         if owner is not None and index.has_ancestor(owner, fw.DRF_GENERIC_VIEWS):
             model = index.view_model(owner)
             if name in ("perform_create", "perform_update") and model:
-                roles["serializer"] = lambda o: Known("serializer", None, model)
+                roles["serializer"] = ("serializer", model, f"`{name}`'s")
             if name == "perform_destroy":
-                roles["instance"] = lambda o: Instance(model, replace(o, how="`perform_destroy` parameter"))
+                roles["instance"] = ("instance", model, "`perform_destroy`'s")
         return roles
 
     # --- walking ---------------------------------------------------------------------------------
@@ -567,6 +586,18 @@ class Engine:
                 finding = Finding(path, line, column, code, text, call, argument)
                 found.setdefault((line, column, code), finding)
         return sorted(found.values(), key=lambda f: (f.line, f.column, f.code))
+
+
+SELF = "<self>"  # the environment key of a method's first parameter, for `super()`
+
+
+def _role_value(role: tuple, origin: Origin) -> Value:
+    kind, model, _ = role
+    if kind == "instance":
+        return Instance(model, origin)
+    if kind == "queryset":
+        return QuerySet(model, origin)
+    return Known(kind, None, model)  # "form", "serializer"
 
 
 def _with_origin(value: Value, origin: Origin) -> Value:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Optional
 import libcst as cst
 
 from .inference import Env, Evaluator, iter_children
-from .values import UNKNOWN, Known, Pending, Scalar, Value, join
+from .values import UNKNOWN, Instance, Known, ModelClass, Origin, Pending, Scalar, Value, join
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import ModuleContext
@@ -189,7 +189,11 @@ class FunctionWalker:
     def _If(self, node: cst.If, env: Env) -> Optional[Env]:
         self.scan(node.test)
         env = self.ev.env
-        body = self.walk_body(node.body, dict(env))
+        body_env = dict(env)
+        narrowed = self._isinstance(node.test)
+        if narrowed is not None:
+            body_env[narrowed[0]] = narrowed[1]
+        body = self.walk_body(node.body, body_env)
         if node.orelse is None:
             other: Optional[Env] = dict(env)
         elif isinstance(node.orelse, cst.If):
@@ -197,6 +201,18 @@ class FunctionWalker:
         else:
             other = self.walk_body(node.orelse.body, dict(env))
         return self.merge([body, other])
+
+    def _isinstance(self, test: cst.BaseExpression):
+        """`isinstance(name, Model)`: inside the `if`, the name is an instance of the model."""
+        if not (isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "isinstance"):
+            return None
+        args = test.args
+        if len(args) != 2 or not isinstance(args[0].value, cst.Name):
+            return None
+        model = self.ev.value(args[1].value)
+        if not isinstance(model, ModelClass):
+            return None
+        return args[0].value.value, Instance(model.model, Origin(test, "narrowed by"))
 
     def _loop(self, node, env: Env, bind_target) -> Optional[Env]:
         # Quietly, to learn what flows back from the end of the body to its top.
@@ -249,8 +265,9 @@ class FunctionWalker:
             body = self.walk_body(node.orelse.body, body)
         result = self.merge([body, *ends])
         if node.finalbody is not None:
-            start = result if result is not None else self.merge([anywhere, *ends]) or dict(env)
-            after = self.walk_body(node.finalbody.body, dict(start))
+            # `finally` also runs when an exception left the body at any point
+            start = self.merge([anywhere, body, *ends]) or dict(env)
+            after = self.walk_body(node.finalbody.body, start)
             return after if result is not None else Dead
         return result
 

@@ -192,6 +192,13 @@ INSTANCE_SIGNALS = frozenset(
 )
 # `instance` is the object whose relation changed; `sender` is the through model.
 M2M_CHANGED = frozenset({"django.db.models.signals.m2m_changed"})
+# Sent with `user=`, the user instance.
+USER_SIGNALS = frozenset(
+    {
+        "django.contrib.auth.signals.user_logged_in",
+        "django.contrib.auth.signals.user_logged_out",
+    }
+)
 RECEIVER_DECORATORS = frozenset({"django.dispatch.receiver", "django.dispatch.dispatcher.receiver"})
 
 # --- Views, forms, serializers, admin ------------------------------------------------------------
@@ -214,6 +221,19 @@ SINGLE_OBJECT_VIEWS = frozenset(
         "django.views.generic.edit.BaseCreateView",
         "django.views.generic.edit.ModelFormMixin",
         "django.views.generic.edit.DeletionMixin",
+    }
+)
+MULTIPLE_OBJECT_VIEWS = frozenset(
+    {
+        "django.views.generic.ListView",
+        "django.views.generic.list.ListView",
+        "django.views.generic.list.BaseListView",
+        "django.views.generic.list.MultipleObjectMixin",
+        "django.views.generic.dates.BaseDateListView",
+        "django.views.generic.ArchiveIndexView",
+        "django.views.generic.YearArchiveView",
+        "django.views.generic.MonthArchiveView",
+        "django.views.generic.DayArchiveView",
     }
 )
 MODEL_FORM_VIEWS = frozenset(
@@ -261,8 +281,13 @@ MODEL_ADMINS = frozenset(
 ADMIN_REGISTER = frozenset({"django.contrib.admin.register", "django.contrib.admin.decorators.register"})
 ADMIN_SITE_REGISTER = frozenset({"django.contrib.admin.site.register"})
 ADMIN_ACTION = frozenset({"django.contrib.admin.action", "django.contrib.admin.decorators.action"})
-# ModelAdmin methods whose `obj` parameter is the model instance being edited.
-ADMIN_OBJ_METHODS = frozenset({"save_model", "delete_model"})
+# ModelAdmin methods whose `obj` parameter is the model instance being edited (not the
+# `obj=None` of the permission and form hooks, which may be None).
+ADMIN_OBJ_METHODS = frozenset(
+    {"save_model", "delete_model", "response_add", "response_change", "log_addition", "log_change", "log_deletion"}
+)
+# ModelAdmin methods whose `form` parameter is the bound ModelForm of the object.
+ADMIN_FORM_METHODS = frozenset({"save_model", "save_related", "save_form"})
 
 # --- Celery --------------------------------------------------------------------------------------
 

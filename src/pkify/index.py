@@ -86,7 +86,9 @@ class ProjectIndex:
         self._clear_caches()
 
     def _clear_caches(self) -> None:
-        for name in ("_models", "_reverse", "_tasks", "_tasks_by_name", "_receivers", "_admins", "user_model"):
+        for name in (
+            "_models", "_reverse", "_tasks", "_tasks_by_name", "_receivers", "_admins", "_admin_actions", "user_model"
+        ):
             self.__dict__.pop(name, None)
         self._ancestry: Dict[str, Tuple[str, ...]] = {}
         self._model_cache: Dict[str, Optional[Model]] = {}
@@ -615,7 +617,7 @@ class ProjectIndex:
     def _receivers(self) -> Dict[str, Tuple[str, Optional[str]]]:
         """Receiver function -> (signal qualname, sender model or None)."""
         receivers: Dict[str, Tuple[str, Optional[str]]] = {}
-        signals = fw.INSTANCE_SIGNALS | fw.M2M_CHANGED
+        signals = fw.INSTANCE_SIGNALS | fw.M2M_CHANGED | fw.USER_SIGNALS
         for module in self.by_path.values():
             for function in module.functions.values():
                 for decorator in function.decorators:
@@ -661,6 +663,31 @@ class ProjectIndex:
                     first = models_expr[1][0] if models_expr[0] == "seq" and models_expr[1] else models_expr
                     admins[admin] = self.relation_target(module, first, "")
         return admins
+
+    @functools.cached_property
+    def _admin_actions(self) -> Dict[str, Optional[str]]:
+        """Module-level functions listed in a ModelAdmin's `actions` -> the admin's model."""
+        actions: Dict[str, Optional[str]] = {}
+        for module in self.by_path.values():
+            for qualname, cls in module.classes.items():
+                listed = cls.attributes.get("actions")
+                if not listed or listed[0] != "seq":
+                    continue
+                full = f"{module.name}.{qualname}"
+                if not self.has_ancestor(full, fw.MODEL_ADMINS):
+                    continue
+                for item in listed[1]:
+                    function = self.expr_symbol(module, item)
+                    if function is not None and function.kind == "function":
+                        actions[function.qualname] = self.admin_model(full)
+        return actions
+
+    def admin_action(self, function_qualname: str) -> Optional[str]:
+        """The model of a module-level admin action listed in `actions`, "" when unknown, None
+        when the function is not one."""
+        if function_qualname not in self._admin_actions:
+            return None
+        return self._admin_actions[function_qualname] or ""
 
     def admin_model(self, qualname: str) -> Optional[str]:
         for ancestor in self.ancestry(qualname):

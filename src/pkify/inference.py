@@ -148,6 +148,11 @@ class Evaluator:
             if isinstance(node.operator, cst.Or):
                 return join(self.value(node.left), self.value(node.right)) or UNKNOWN
             return UNKNOWN
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.BitOr, cst.BitAnd)):
+            left, right = self.value(node.left), self.value(node.right)
+            if isinstance(left, QuerySet) and isinstance(right, QuerySet):  # `paid | recent`
+                return QuerySet(left.model if left.model == right.model else None, self.origin(node), left.what)
+            return UNKNOWN
         if isinstance(node, cst.NamedExpr):
             value = self.lazy_value(node.value)
             if isinstance(node.target, cst.Name):
@@ -296,7 +301,7 @@ class Evaluator:
                 return Instance(relation.target, self.origin(node))
             if name in model.scalars or name in model.constants:
                 return Scalar()
-            return UNKNOWN
+            return self.property_value(base.model, name, base, node)
         if isinstance(base, ModelClass):
             model = index.model(base.model)
             if model is None:
@@ -319,13 +324,17 @@ class Evaluator:
                 return Instance(index.user_model, self.origin(node))
             if base.role in ("form", "serializer") and name == "instance" and (base.model or base.role == "form"):
                 return Instance(base.model, self.origin(node))
-            if base.role == "view":
-                if name == "object":
+            if base.role in ("view", "api-view"):
+                if name == "object" and base.qualname and index.has_ancestor(base.qualname, fw.SINGLE_OBJECT_VIEWS):
                     return Instance(base.model, self.origin(node))
+                if name == "object_list" and base.role == "view":
+                    return QuerySet(base.model, self.origin(node))
                 if name == "request":
                     return Known("request")
             if base.role == "object" and name == "request":
                 return Known("request")
+            if base.role == "object":
+                return self.property_value(base.qualname, name, base, node)
             if base.role in ("module", "class") and base.symbol is not None:
                 return self.symbol_value(index.member(base.symbol, name))
             return UNKNOWN
@@ -345,6 +354,9 @@ class Evaluator:
             return UNKNOWN
         index_node = node.slice[0].slice
         if isinstance(base, QuerySet) and base.what in ("queryset", "values queryset"):
+            if isinstance(index_node, cst.Slice) and index_node.step is not None:
+                # A stepped slice runs the query and gives a list (QuerySet.__getitem__)
+                return Instances(base.model, self.origin(node)) if base.what == "queryset" else UNKNOWN
             if isinstance(index_node, cst.Slice):
                 return QuerySet(base.model, self.origin(node), base.what, base.queryset_class)
             if base.what == "queryset":
@@ -431,10 +443,12 @@ class Evaluator:
             if base.role in ("form", "serializer") and method == "save":
                 if base.role == "form" or base.model:
                     return Instance(base.model, origin)
-            if base.role == "view" and method == "get_object":
+            if base.role in ("view", "api-view") and method == "get_object":
                 return Instance(base.model, origin)
-            if base.role == "view" and method == "get_queryset":
+            if base.role in ("view", "api-view", "admin") and method in ("get_queryset", "filter_queryset"):
                 return QuerySet(base.model, origin)
+            if base.role == "request" and method == "auser":
+                return Instance(self.index.user_model, origin)
             if base.role == "object":
                 method_symbol = self.class_method(base.qualname, method)
                 return Pending(method_symbol, base, origin) if method_symbol else None
@@ -454,6 +468,16 @@ class Evaluator:
             method_symbol = self.class_method(base.model, method)
             return Pending(method_symbol, base, origin) if method_symbol else None
         return None
+
+    def property_value(self, class_qualname: Optional[str], name: str, owner: Value, node: cst.CSTNode) -> Value:
+        """`order.buyer` where `buyer` is a `@property` (or cached) of the class: what it returns."""
+        function = self.class_method(class_qualname, name)
+        if function is None:
+            return UNKNOWN
+        for decorator in function.node.decorators:
+            if decorator[0] == "ref" and decorator[1].rsplit(".", 1)[-1] in ("property", "cached_property"):
+                return Pending(function, owner, self.origin(node))
+        return UNKNOWN
 
     def class_method(self, class_qualname: Optional[str], method: str) -> Optional[Symbol]:
         """A method defined by a project class or one of its project ancestors."""
@@ -514,6 +538,8 @@ class Evaluator:
             return Known("celery-app")
         if qualname in ("str", "int", "len", "repr", "bool", "float", "hash", "id"):
             return Scalar()
+        if qualname == "super" and not node.args:
+            return self.lookup("<self>")  # `super().save()` acts on the same object
         return UNKNOWN
 
     def model_of(self, node: cst.BaseExpression):
