@@ -62,6 +62,7 @@ class Task:
     bound: bool
     module: ModuleSummary = field(compare=False)
     function: Optional[FunctionSummary] = field(compare=False)
+    class_based: bool = False  # a `Task` subclass: calling the class gives the task
 
 
 def _last(qualname: str) -> str:
@@ -294,8 +295,8 @@ class ProjectIndex:
 
     def app_label(self, qualname: str) -> str:
         cls = self._models.get(qualname)
-        if cls is not None and cls.meta.get("app_label", ("?",))[0] == "str":
-            return cls.meta["app_label"][1]
+        if cls is not None and isinstance(cls_meta(cls, "app_label"), str):
+            return cls_meta(cls, "app_label")
         parts = qualname.split(".")[:-1]
         if "models" in parts:
             i = len(parts) - 1 - parts[::-1].index("models")
@@ -466,7 +467,10 @@ class ProjectIndex:
                 else:
                     scalars.add(name)
             if ancestor == qualname:
-                abstract = cls.meta.get("abstract") == ("const", True)
+                abstract = cls_meta(cls, "abstract") is True
+        if cls_meta(self._models[qualname], "proxy") is not True:
+            for parent in self._concrete_parents(qualname):  # multi-table inheritance
+                fields.setdefault(f"{_last(parent).lower()}_ptr", Relation("fk", parent))
         if not managers:
             managers["objects"] = Manager(None, None)
         for name in ("_default_manager", "_base_manager"):
@@ -483,13 +487,24 @@ class ProjectIndex:
             frozenset(constants),
         )
 
+    def _concrete_parents(self, qualname: str) -> List[str]:
+        """The project models a concrete model inherits from with a table of their own."""
+        return [
+            a
+            for a in self.ancestry(qualname)[1:]
+            if a in self._models and cls_meta(self._models[a], "abstract") is not True
+        ]
+
     @functools.cached_property
     def _reverse(self) -> Dict[str, Dict[str, Relation]]:
         """Reverse accessors: target model -> {accessor: relation back to the source model}."""
         reverse: Dict[str, Dict[str, Relation]] = {}
         for qualname, cls in self._models.items():
-            if cls.meta.get("abstract") == ("const", True):
+            if cls_meta(cls, "abstract") is True:
                 continue
+            if cls_meta(cls, "proxy") is not True:
+                for parent in self._concrete_parents(qualname):  # `article.featuredarticle`
+                    reverse.setdefault(parent, {})[_last(qualname).lower()] = Relation("fk", qualname)
             for ancestor in self.ancestry(qualname):
                 owner = self._models.get(ancestor)
                 if owner is None:
@@ -576,6 +591,7 @@ class ProjectIndex:
                         True,
                         module,
                         run,
+                        class_based=True,
                     )
         return tasks
 
@@ -753,7 +769,10 @@ class ProjectIndex:
             sides = [s for s in (node.left, node.right) if not _is_none(s)]
             return self._annotation(module, sides[0], depth + 1) if len(sides) == 1 else None
         if isinstance(node, (ast.Name, ast.Attribute)):
-            qualname = self.expr_qualname(module, _ast_ref(node))
+            symbol = self.expr_symbol(module, _ast_ref(node))
+            if symbol is not None and symbol.kind == "assignment" and symbol.node[0] == "annotation":
+                return self.annotation(symbol.module, symbol.node[1]) if depth < 5 else None  # an alias
+            qualname = symbol.qualname if symbol is not None else None
             if qualname is None:
                 return None
             if self.is_model_class(qualname):
@@ -811,6 +830,12 @@ _COLLECTIONS = frozenset(
 _BUILTIN_NAMES = frozenset(
     {"staticmethod", "classmethod", "property", "list", "tuple", "set", "dict", "frozenset", "sorted", "object"}
 )
+
+
+def cls_meta(cls: ClassSummary, name: str):
+    """A literal value of the class's `Meta` (`abstract`, `proxy`), else None."""
+    value = cls.meta.get(name)
+    return value[1] if value is not None and value[0] in ("const", "str") else None
 
 
 def _common_prefix(a: Tuple[str, ...], b: Tuple[str, ...]) -> int:

@@ -501,14 +501,18 @@ class Evaluator:
             return UNKNOWN
         if isinstance(callee, External):
             return self.library_call(callee.qualname, node, origin)
-        if isinstance(callee, TaskMethod):
-            return UNKNOWN
+        if isinstance(callee, TaskRef) and (callee.task is None or callee.task.class_based):
+            return callee  # `Export()`: an instance of a class-based task
         return UNKNOWN
 
     def library_call(self, qualname: str, node: cst.Call, origin: Origin) -> Value:
         args = self.positional(node)
         if qualname in fw.GET_USER_MODEL:
             return ModelClass(self.index.user_model)
+        if qualname in fw.GET_MODEL and args and all(isinstance(a, cst.SimpleString) for a in args[:2]):
+            label = ".".join(a.evaluated_value for a in args[:2])  # get_model("app", "Model") or ("app.Model")
+            model = self.index.model_by_label(label)
+            return ModelClass(model) if model else UNKNOWN
         if qualname in fw.GET_OBJECT_OR_404 or qualname in fw.AGET_OBJECT_OR_404:
             model = self.model_of(args[0]) if args else None
             return Instance(model, origin) if model is not False else UNKNOWN

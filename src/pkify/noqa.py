@@ -1,9 +1,10 @@
 """`# noqa` comments, honoured as flake8 7 honours them, so that `pkify check` and
 `flake8 --select=CEL` agree.
 
-- `# noqa` silences every code on its line; `# noqa: CEL101,CEL102` (or a prefix, `# noqa: CEL`)
-  only those codes. A comment anywhere in a statement spanning several lines counts for all of
-  its lines, as flake8 maps every line of a logical line to the whole logical line.
+- `# noqa` silences every code on its line; `# noqa: CEL101,CEL102` (or a prefix, `# noqa: CEL1`)
+  only those codes. Lines joined by a token that spans them (a triple-quoted string) share their
+  comments; lines of a call broken inside brackets do not (flake8 ends a range at every newline
+  token, `NL` included).
 - A line that is only `# flake8: noqa` skips the file.
 """
 
@@ -42,7 +43,7 @@ class NoqaMap:
 
 
 def _logical_lines(source: str, lines: List[str]) -> Dict[int, str]:
-    """Line number -> the text of every physical line of its logical line."""
+    """Line number -> the text of every line joined to it by a multi-line token."""
     mapping: Dict[int, str] = {}
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))

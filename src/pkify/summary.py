@@ -19,6 +19,7 @@ from typing import Optional, Tuple, Union
 #   ("call", func, args, kwargs)      kwargs: tuple of (name, Expr)
 #   ("attr", value, "name")           attribute of something that is not a dotted name
 #   ("seq", items)                    a list / tuple literal
+#   ("annotation", "list[Order]")     a module-level type alias, as source text
 #   ("?",)                            anything else
 Expr = Tuple[Union[str, object], ...]
 UNKNOWN_EXPR: Expr = ("?",)
@@ -152,6 +153,14 @@ def function_summary(node, prefix: str) -> FunctionSummary:
     )
 
 
+def _alias_or_expr(value: ast.AST) -> Expr:
+    """A module-level value; `list[Order]`, `Optional[Order]`, `Order | None` are kept as
+    annotation text (type aliases) since the expression form drops subscripts."""
+    if isinstance(value, ast.Subscript) or (isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr)):
+        return ("annotation", annotation_text(value))
+    return expr(value)
+
+
 def _assign_targets(stmt: ast.stmt):
     """(name, value) pairs of a simple `name = value` / `name: T = value` statement."""
     if isinstance(stmt, ast.Assign):
@@ -184,7 +193,9 @@ class _Collector:
                 self.class_(stmt, "")
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
                 for name, value in _assign_targets(stmt):
-                    self.summary.assignments[name] = expr(value)
+                    self.summary.assignments[name] = _alias_or_expr(value)
+            elif type(stmt).__name__ == "TypeAlias":  # `type OrderList = list[Order]` (3.12)
+                self.summary.assignments[stmt.name.id] = ("annotation", annotation_text(stmt.value))
             elif isinstance(stmt, ast.If):
                 self.block(stmt.body, top)
                 self.block(stmt.orelse, top)
