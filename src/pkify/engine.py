@@ -320,6 +320,8 @@ class Engine:
             return Known("serializer", qualname, index.meta_model(qualname))
         if index.has_ancestor(qualname, fw.CELERY_APP_CLASSES):
             return Known("celery-app", qualname)
+        if index.has_ancestor(qualname, fw.HTTP_REQUESTS):  # `request: AuthenticatedHttpRequest`
+            return Known("request", qualname)
         return Known("object", qualname)
 
     def self_value(self, class_qualname: str, origin: Origin) -> Value:
@@ -354,6 +356,8 @@ class Engine:
         kind, model = found
         if kind == "object":
             return self.class_instance(model, None)
+        if kind == "request":
+            return Known("request")
         origin = Origin(annotation, "annotated", f"{name}: {' '.join(text.split())}" if name else text)
         if kind == "instance":
             return Instance(model, origin)

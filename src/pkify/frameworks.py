@@ -264,6 +264,15 @@ DRF_GENERIC_VIEWS = frozenset(
         "rest_framework.viewsets.ReadOnlyModelViewSet",
     }
 )
+HTTP_REQUESTS = frozenset(
+    {
+        "django.http.HttpRequest",
+        "django.http.request.HttpRequest",
+        "django.core.handlers.wsgi.WSGIRequest",
+        "django.core.handlers.asgi.ASGIRequest",
+        "rest_framework.request.Request",
+    }
+)
 MODEL_FORMS = frozenset({"django.forms.ModelForm", "django.forms.models.ModelForm"})
 MODEL_SERIALIZERS = frozenset(
     {

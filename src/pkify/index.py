@@ -779,6 +779,8 @@ class ProjectIndex:
                 return ("instance", qualname)
             if qualname in fw.QUERYSET_ANNOTATIONS or self.is_queryset_class(qualname):
                 return ("queryset", None)
+            if qualname in fw.HTTP_REQUESTS:
+                return ("request", None)
             symbol = self.resolve_qualname(qualname)
             if symbol is not None and symbol.kind == "class":
                 return ("object", qualname)  # an instance of another project class
