@@ -752,13 +752,8 @@ class ProjectIndex:
         """What an annotation says: ("instance", model), ("queryset", model or None),
         ("instances", model) for collections of instances, ("object", class) for an instance of
         another project class, or None."""
-        if not text:
-            return None
-        try:
-            node = ast.parse(text.strip(), mode="eval").body
-        except SyntaxError:
-            return None
-        return self._annotation(module, node, 0)
+        node = _parse_annotation(text) if text else None
+        return self._annotation(module, node, 0) if node is not None else None
 
     def _annotation(self, module: ModuleSummary, node: ast.AST, depth: int):
         if depth > 5:
@@ -832,6 +827,14 @@ _COLLECTIONS = frozenset(
 _BUILTIN_NAMES = frozenset(
     {"staticmethod", "classmethod", "property", "list", "tuple", "set", "dict", "frozenset", "sorted", "object"}
 )
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_annotation(text: str) -> Optional[ast.expr]:
+    try:
+        return ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def cls_meta(cls: ClassSummary, name: str):
