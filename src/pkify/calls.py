@@ -28,6 +28,9 @@ PACKED = frozenset({"apply_async", "apply_async_on_commit", "signature", "subtas
 METHODS = ANY_RECEIVER | TASK_RECEIVER
 # On a Celery app (or an unresolved receiver): the task is named by the first argument.
 APP_METHODS = frozenset({"send_task", "signature"})
+# Run in the calling process, arguments unserialized: not findings, but a fix must rewrite them.
+LOCAL = frozenset({"call", "run", "apply"})
+SIGNATURES = frozenset({"s", "si", "signature", "subtask"})
 
 
 @dataclass
@@ -36,18 +39,25 @@ class Argument:
 
     node: cst.BaseExpression  # where to point: the expression, or its container when elements are implicit
     value: Value
-    kind: str  # "positional", "keyword", "star", "double-star", "item", "items"
+    kind: str  # "positional", "keyword", "star", "double-star", "items" (each item of `map(items)`)
     position: Optional[int] = None
     keyword: Optional[str] = None
+    holder: Optional[cst.CSTNode] = None  # the Arg or DictElement that names a keyword argument
 
 
 @dataclass
 class TaskCall:
     node: cst.Call
-    method: str
+    method: str  # "delay", "apply_async", ...; "call", "run", "apply": run here, not sent
     task: object  # index.Task, or None when the receiver is not resolved to one
     arguments: List[Argument] = field(default_factory=list)
     dynamic: bool = False  # some arguments could not be enumerated (`*args`, `args=args_from_elsewhere`)
+    partial: bool = False  # a signature that gets more arguments later (`t.s()` in a chain)
+
+    @property
+    def sends(self) -> bool:
+        """Whether the arguments go through the broker (and its serializer)."""
+        return self.method not in LOCAL
 
 
 def recognise(node: cst.Call, ev: Evaluator) -> Optional[TaskCall]:
@@ -55,9 +65,15 @@ def recognise(node: cst.Call, ev: Evaluator) -> Optional[TaskCall]:
     args = list(node.args)
     if isinstance(func, cst.Attribute) and func.attr.value in METHODS | APP_METHODS:
         return _method_call(node, ev.value(func.value), func.attr.value, args, ev)
+    if isinstance(func, cst.Attribute) and func.attr.value in ("run", "apply"):
+        receiver = ev.value(func.value)
+        if isinstance(receiver, TaskRef) and receiver.task is not None:
+            return _arguments(TaskCall(node, func.attr.value, receiver.task), args, ev)
     callee = ev.value(func)
     if isinstance(callee, TaskMethod):  # `send = send_receipt.delay; send(order)`
         return _method_call(node, callee.receiver, callee.method, args, ev)
+    if isinstance(callee, TaskRef) and callee.task is not None and not callee.task.class_based:
+        return _arguments(TaskCall(node, "call", callee.task), args, ev)  # `send_receipt(order)`
     if isinstance(callee, External) and callee.qualname in fw.PARTIAL and args and not args[0].keyword:
         inner = ev.value(args[0].value)
         if isinstance(inner, TaskMethod):
@@ -105,8 +121,12 @@ def _method_call(node: cst.Call, receiver: Value, method: str, args: List[cst.Ar
         task = None
     else:
         return None
-    call = TaskCall(node, method, task)
-    if method in PACKED:
+    return _arguments(TaskCall(node, method, task), args, ev)
+
+
+def _arguments(call: TaskCall, args: List[cst.Arg], ev: Evaluator) -> TaskCall:
+    method = call.method
+    if method in PACKED or method == "apply":
         _packed(call, args, ev)
     elif method == "map":
         _items(call, args[:1], ev, star=False)
@@ -114,6 +134,13 @@ def _method_call(node: cst.Call, receiver: Value, method: str, args: List[cst.Ar
         _items(call, args[:1], ev, star=True)
     else:
         _direct(call, args, ev)
+    if method in SIGNATURES and call.task is not None and not call.dynamic:
+        given = {a.position for a in call.arguments if a.position is not None}
+        given |= {a.keyword for a in call.arguments if a.keyword is not None}
+        required = [
+            p for i, p in enumerate(call.task.params) if p.kind in ("positional", "keyword") and not p.has_default
+        ]
+        call.partial = any(i not in given and p.name not in given for i, p in enumerate(required))
     return call
 
 
@@ -145,14 +172,15 @@ def _direct(call: TaskCall, args: List[cst.Arg], ev: Evaluator) -> None:
         elif arg.star == "**":
             value = ev.value(arg.value)
             if isinstance(value, Mapping) and value.values is UNKNOWN:
-                for key, node, item in value.entries:
-                    call.arguments.append(Argument(node or arg.value, item, "keyword", keyword=key))
+                for key, node, item, holder in value.entries:
+                    call.arguments.append(Argument(node or arg.value, item, "keyword", keyword=key, holder=holder))
                     call.dynamic |= key is None
             else:
                 call.arguments.append(Argument(arg.value, value, "double-star"))
                 call.dynamic = True
         elif arg.keyword is not None:
-            call.arguments.append(Argument(arg.value, ev.value(arg.value), "keyword", keyword=arg.keyword.value))
+            value = ev.value(arg.value)
+            call.arguments.append(Argument(arg.value, value, "keyword", keyword=arg.keyword.value, holder=arg))
         else:
             call.arguments.append(Argument(arg.value, ev.value(arg.value), "positional", position))
             position += 1
@@ -167,7 +195,7 @@ def _packed(call: TaskCall, args: List[cst.Arg], ev: Evaluator) -> None:
         if arg.star == "**":  # `apply_async(**options)` with options = {"args": (...), ...}
             options = ev.value(arg.value)
             if isinstance(options, Mapping):
-                for key, node, _ in options.entries:
+                for key, node, _, _ in options.entries:
                     if key == "args" and args_node is None:
                         args_node = node
                     elif key == "kwargs" and kwargs_node is None:
@@ -190,8 +218,9 @@ def _packed(call: TaskCall, args: List[cst.Arg], ev: Evaluator) -> None:
     if kwargs_node is not None:
         value = ev.value(kwargs_node)
         if isinstance(value, Mapping) and value.values is UNKNOWN:
-            for key, node, item in value.entries:
-                call.arguments.append(Argument(node or kwargs_node, item, "keyword", keyword=key))
+            for key, node, item, holder in value.entries:
+                call.arguments.append(Argument(node or kwargs_node, item, "keyword", keyword=key, holder=holder))
+                call.dynamic |= key is None
         elif not _is_none(kwargs_node):
             call.arguments.append(Argument(kwargs_node, value, "double-star"))
             call.dynamic = True
@@ -204,7 +233,6 @@ def _items(call: TaskCall, args: List[cst.Arg], ev: Evaluator, star: bool) -> No
         return
     items_node = args[0].value
     value = ev.value(items_node)
-    call.dynamic = True
     if isinstance(value, Sequence):
         for node, item in value.items:
             if star and isinstance(item, Sequence):
@@ -214,6 +242,10 @@ def _items(call: TaskCall, args: List[cst.Arg], ev: Evaluator, star: bool) -> No
                 call.arguments.append(Argument(node or items_node, item, "positional", 0))
         return
     element = ev.iterate(items_node)
+    if isinstance(element, Instance) and not star:
+        call.arguments.append(Argument(items_node, Instances(element.model, element.origin), "items", 0))
+        return
+    call.dynamic = True
     if isinstance(element, Sequence) and star:
         element = next((v for _, v in element.items if isinstance(v, Instance)), UNKNOWN)
     if isinstance(element, Instance):

@@ -45,7 +45,7 @@ def classify(value: Value, depth: int = 0) -> Optional[Tuple[str, Value]]:
     if isinstance(value, Instances):
         return "CEL103", value
     if isinstance(value, (Sequence, Mapping)) and depth < 5:
-        items = [v for _, v in value.items] if isinstance(value, Sequence) else [v for _, _, v in value.entries]
+        items = [v for _, v in value.items] if isinstance(value, Sequence) else [v for _, _, v, _ in value.entries]
         if isinstance(value, Mapping):
             items.append(value.values)
         found = [classify(v, depth + 1) for v in items]

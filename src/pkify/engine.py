@@ -283,6 +283,8 @@ class Engine:
         if expr[0] in ("str", "const"):
             return Scalar()
         if expr[0] == "call" and expr[1][0] == "ref":
+            if expr[1][1].endswith(".register_task") and expr[2] and expr[2][0][0] == "call":
+                return self.assignment_value(Symbol("assignment", symbol.qualname, symbol.module, expr[2][0]))
             callee = self.index.expr_symbol(symbol.module, expr[1])
             if callee is None:
                 return UNKNOWN
@@ -456,7 +458,7 @@ class Engine:
             # A receiver declared `(sender, **kwargs)` finds its instance in `kwargs["instance"]`.
             star = params.star_kwarg
             entries = tuple(
-                (name, None, _role_value(role, Origin(star, role[2], f"{star.name.value}[{name!r}]")))
+                (name, None, _role_value(role, Origin(star, role[2], f"{star.name.value}[{name!r}]")), None)
                 for name, role in roles.items()
                 if name not in env
             )
@@ -574,6 +576,8 @@ class Engine:
     def findings(self, ctx: ModuleContext, calls: List[TaskCall], path: str) -> List[Finding]:
         found: Dict[tuple, Finding] = {}
         for call in calls:
+            if not call.sends:
+                continue
             for argument in call.arguments:
                 verdict = classify(argument.value)
                 if verdict is None:

@@ -199,7 +199,8 @@ class Evaluator:
                 continue
             key = element.key
             name = key.evaluated_value if isinstance(key, cst.SimpleString) else None
-            entries.append((name if isinstance(name, str) else None, element.value, self.value(element.value)))
+            key_name = name if isinstance(name, str) else None
+            entries.append((key_name, element.value, self.value(element.value), element))
         return Mapping(tuple(entries))
 
     def comprehension_env(self, for_in: cst.CompFor) -> Env:
@@ -376,7 +377,7 @@ class Evaluator:
         if isinstance(base, Mapping) and isinstance(index_node, cst.Index):
             key = index_node.value
             if isinstance(key, cst.SimpleString):
-                for name, _, value in base.entries:
+                for name, _, value, _ in base.entries:
                     if name == key.evaluated_value:
                         return value
             return base.values if base.values is not UNKNOWN else UNKNOWN
@@ -459,7 +460,7 @@ class Evaluator:
             if method == "get":
                 key = self.positional(node)[:1]
                 if key and isinstance(key[0], cst.SimpleString):
-                    for name, _, value in base.entries:
+                    for name, _, value, _ in base.entries:
                         if name == key[0].evaluated_value:
                             return value
                 return base.values
@@ -530,7 +531,7 @@ class Evaluator:
             return UNKNOWN
         if qualname == "dict":
             entries = [
-                (a.keyword.value, a.value, self.value(a.value)) for a in node.args if a.keyword is not None
+                (a.keyword.value, a.value, self.value(a.value), a) for a in node.args if a.keyword is not None
             ]
             for a in node.args:
                 if a.star == "**" or (a.keyword is None and not a.star):

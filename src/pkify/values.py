@@ -85,7 +85,8 @@ class Mapping(Value):
     """A dict: written out (`{"order": o}`, `dict(order=o)`) or with one value type for every
     key (`in_bulk()`)."""
 
-    entries: Tuple[Tuple[Optional[str], Any, Value], ...] = field(compare=False)  # (key, node, value)
+    # (key, value node, value, the DictElement or Arg that names the key)
+    entries: Tuple[Tuple[Optional[str], Any, Value, Any], ...] = field(compare=False)
     values: Value = UNKNOWN  # the value of every other key
 
     def same_as(self, other: Value) -> bool:
