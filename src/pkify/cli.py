@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import sys
 from dataclasses import replace
@@ -16,10 +15,13 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import __version__
+from . import reporters
 from .codes import CODES
 from .project import FileResult, Project
-from .settings import ConfigError, Settings, read_pyproject, split_list
-from .sources import Excluder, SourceError, decode_source, find_root, walk_python_files
+from .rules_doc import rule_list, rule_markdown
+from .settings import SERIALIZERS, ConfigError, Settings, parse_per_file_ignores, read_pyproject, split_list
+from .fix import FixOptions, Fixer, describe, unified_diff
+from .sources import Excluder, SourceError, decode_source, find_root, read_source, source_encoding, walk_python_files, write_atomically
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -34,27 +36,63 @@ def _parser() -> argparse.ArgumentParser:
     commands.required = True
     check = commands.add_parser("check", help="report task calls that pass model instances or QuerySets")
     check.add_argument("paths", nargs="+", metavar="PATH", help="files or directories; - for standard input")
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--format", choices=reporters.FORMATS, default="text",
+                       help="text (flake8's), json, sarif (SARIF 2.1.0) or github (Actions annotations)")
+    check.add_argument("--exit-zero", action="store_true",
+                       help="exit 0 even when there are findings (2 and 3 still mean usage and internal errors)")
+    check.add_argument("--statistics", action="store_true", help="count the findings of each code, after them")
+    check.add_argument("--show-source", action="store_true",
+                       help="show each finding's line, with a caret under its column (text format)")
+    check.add_argument("--serializer", choices=SERIALIZERS, help="Celery's task serializer (default: json)")
+    check.add_argument("--per-file-ignores", type=parse_per_file_ignores, metavar="PATTERN:CODES",
+                       help="codes not reported in some files, as flake8's: 'tests/*:CEL101 admin.py:CEL102'")
     check.add_argument("--select", type=split_list, metavar="CODES", help="report only these codes (prefixes)")
     check.add_argument("--ignore", type=split_list, metavar="CODES", help="do not report these codes (prefixes)")
-    check.add_argument("--root", type=Path, help="the project root (default: nearest pyproject.toml, "
-                       "setup.cfg, setup.py, manage.py or .git above each path)")
-    check.add_argument("--exclude", type=split_list, metavar="PATTERNS", help="replace the default excludes")
-    check.add_argument("--extend-exclude", type=split_list, metavar="PATTERNS", help="add to the excludes")
-    check.add_argument("--task-decorators", type=split_list, metavar="NAMES",
-                       help="extra decorators that make a function a Celery task")
-    check.add_argument("--model-bases", type=split_list, metavar="NAMES",
-                       help="extra base classes that make a class a Django model")
+    _project_options(check)
     check.add_argument("--stdin-filename", help="the file name to use for standard input")
+
+    rule = commands.add_parser("rule", help="explain a code (or list them all)")
+    rule.add_argument("code", nargs="?", metavar="CODE", help="e.g. CEL101; without it, every code")
+
+    fix = commands.add_parser(
+        "fix",
+        help="rewrite call sites to pass primary keys and make each task fetch its rows",
+        description="Rewrite the tasks that the named files send model instances or QuerySets to, "
+        "together with every call site of those tasks in the project. Exit status 1 when files "
+        "were (or, with --diff/--check, would be) changed.",
+    )
+    fix.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    mode = fix.add_mutually_exclusive_group()
+    mode.add_argument("--diff", action="store_true", help="print a unified diff and write nothing")
+    mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if anything would change")
+    fix.add_argument("--missing", choices=("raise", "skip"), default="raise",
+                     help="when the row is gone by the time the task runs: raise DoesNotExist (default), "
+                     "or skip: return early")
+    fix.add_argument("--imports", choices=("local", "top"), default="local",
+                     help="import the model inside the task (default; avoids circular imports) or at the "
+                     "top of its module")
+    _project_options(fix)
     return parser
+
+
+def _project_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", type=Path, help="the project root (default: nearest pyproject.toml, "
+                        "setup.cfg, setup.py, manage.py or .git above each path)")
+    parser.add_argument("--exclude", type=split_list, metavar="PATTERNS", help="replace the default excludes")
+    parser.add_argument("--extend-exclude", type=split_list, metavar="PATTERNS", help="add to the excludes")
+    parser.add_argument("--task-decorators", type=split_list, metavar="NAMES",
+                        help="extra decorators that make a function a Celery task")
+    parser.add_argument("--model-bases", type=split_list, metavar="NAMES",
+                        help="extra base classes that make a class a Django model")
 
 
 def _settings(root: Path, args: argparse.Namespace) -> Settings:
     settings = read_pyproject(root)
     overrides = {
         key: getattr(args, key)
-        for key in ("select", "ignore", "exclude", "extend_exclude", "task_decorators", "model_bases")
-        if getattr(args, key) is not None
+        for key in ("select", "ignore", "exclude", "extend_exclude", "task_decorators", "model_bases",
+                    "serializer", "per_file_ignores")
+        if getattr(args, key, None) is not None
     }
     return replace(settings, **overrides)
 
@@ -64,12 +102,57 @@ def _unknown_codes(settings: Settings) -> List[str]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "rule":
+        return _rule(args.code)
+    if args.command == "check" and args.show_source and args.format != "text":
+        parser.error("--show-source works with --format text only")
     try:
-        return _check(args)
+        return _fix(args) if args.command == "fix" else _check(args)
     except ConfigError as error:
         print(f"pkify: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _fix(args: argparse.Namespace) -> int:
+    named: Dict[Path, List[Path]] = {}  # root -> the paths named in it
+    for raw in args.paths:
+        path = Path(raw)
+        if not path.exists():
+            print(f"pkify: error: no such file or directory: {raw}", file=sys.stderr)
+            return EXIT_USAGE
+        root = (args.root or find_root(path)).resolve()
+        named.setdefault(root, []).append(path)
+    options = FixOptions(missing=args.missing, imports=args.imports)
+    changes: Dict[str, Tuple[str, str]] = {}
+    failed = False
+    for root, paths in named.items():
+        project = Project.load(root, _settings(root, args))
+        try:
+            result = Fixer(project, options, progress=sys.stderr.isatty()).run(paths)
+        except Exception as error:  # a bug in pkify: nothing is written
+            print(f"pkify: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+            print("pkify: an internal error is a bug in pkify; please report it", file=sys.stderr)
+            return EXIT_INTERNAL
+        for line in describe(result):
+            print(f"pkify: {line}", file=sys.stderr)
+        for error in result.errors:
+            print(error, file=sys.stderr)
+        failed |= bool(result.errors)
+        changes.update(result.changed)
+    for path, (old, new) in sorted(changes.items()):
+        if args.diff:
+            print(unified_diff(path, old, new), end="")
+    if changes and not (args.diff or args.check):
+        files = {}
+        for path, (_, new) in changes.items():
+            files[Path(path)] = (new, source_encoding(Path(path).read_bytes()))
+        write_atomically(files)
+    verb = "would be rewritten" if args.diff or args.check else "rewritten"
+    if changes:
+        print(f"pkify: {len(changes)} file(s) {verb}", file=sys.stderr)
+    return EXIT_FINDINGS if changes or failed else EXIT_CLEAN
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -101,6 +184,10 @@ def _check(args: argparse.Namespace) -> int:
             unknown = _unknown_codes(settings_of[root])
             if unknown:
                 raise ConfigError(f"unknown code(s) in select/ignore: {', '.join(unknown)}")
+            per_file = [c for _, codes in settings_of[root].per_file_ignores for c in codes]
+            unknown = [c for c in per_file if not any(k.startswith(c) for k in CODES)]
+            if unknown:
+                raise ConfigError(f"unknown code(s) in per-file-ignores: {', '.join(unknown)}")
         return settings_of[root]
 
     def root_of(path: Path) -> Path:
@@ -132,27 +219,55 @@ def _check(args: argparse.Namespace) -> int:
             if source is None and excluder.excluded_anywhere(file):
                 continue
             results.append((order, project.check(file, source, display)))
-    return _report([result for _, result in sorted(results, key=lambda r: r[0])], args.format)
+    ordered = [result for _, result in sorted(results, key=lambda r: r[0])]
+    return _report(ordered, args, stdin_source)
 
 
-def _report(results: List[FileResult], output_format: str) -> int:
-    findings = [f for r in results for f in r.findings]
-    if output_format == "json":
-        rows = [
-            {"path": f.path, "line": f.line, "column": f.column, "code": f.code, "message": f.message}
-            for f in findings
-        ]
-        print(json.dumps(rows, indent=2))
-    else:
-        for f in findings:
-            print(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}")
+def _report(results: List[FileResult], args: argparse.Namespace, stdin_source: Optional[str] = None) -> int:
+    findings = reporters.findings_of(results)
+    show_source = _line_reader(args.stdin_filename or "stdin", stdin_source) if args.show_source else None
+    sys.stdout.write(reporters.render(args.format, results, show_source))
+    if args.statistics and findings:
+        # After the findings, as flake8 prints them; on stderr when stdout is a JSON document.
+        machine = args.format in ("json", "sarif")
+        (sys.stderr if machine else sys.stdout).write(reporters.statistics(findings))
     errors = [r for r in results if r.error]
     for result in errors:
         print(f"{result.path}: error: {result.error}", file=sys.stderr)
     if any(r.internal for r in errors):
         print("pkify: an internal error is a bug in pkify; please report it with the file", file=sys.stderr)
         return EXIT_INTERNAL
+    if args.exit_zero:
+        return EXIT_CLEAN
     return EXIT_FINDINGS if findings or errors else EXIT_CLEAN
+
+
+def _line_reader(stdin_name: str, stdin_source: Optional[str]) -> reporters.LineReader:
+    cache: Dict[str, List[str]] = {}
+
+    def line(path: str, number: int) -> Optional[str]:
+        if path not in cache:
+            try:
+                source = stdin_source if path == stdin_name and stdin_source is not None else read_source(Path(path))
+            except SourceError:
+                source = ""
+            cache[path] = source.splitlines()
+        lines = cache[path]
+        return lines[number - 1] if 0 < number <= len(lines) else None
+
+    return line
+
+
+def _rule(code: Optional[str]) -> int:
+    if code is None:
+        sys.stdout.write(rule_list())
+        return EXIT_CLEAN
+    found = CODES.get(code.upper())
+    if found is None:
+        print(f"pkify: error: unknown code {code} (known: {', '.join(CODES)})", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(rule_markdown(found))
+    return EXIT_CLEAN
 
 
 if __name__ == "__main__":  # pragma: no cover

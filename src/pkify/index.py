@@ -52,6 +52,7 @@ class Model:
     scalars: frozenset  # names of other fields declared
     managers: Dict[str, Manager]
     constants: frozenset  # class attributes bound to literals (STATUS_PAID = "p")
+    custom_pk: bool = False  # a field declared `primary_key=True` (a UUID, a code...)
 
 
 @dataclass(frozen=True)
@@ -446,6 +447,7 @@ class ProjectIndex:
         managers: Dict[str, Manager] = {}
         constants: set = set()
         abstract = False
+        custom_pk = False
         # Walk ancestors from the most distant, so that nearer declarations override.
         for ancestor in reversed(self.ancestry(qualname)):
             for name, (kind, target) in fw.BUILTIN_BASE_FIELDS.get(ancestor, {}).items():
@@ -466,6 +468,8 @@ class ProjectIndex:
                     managers[name] = kind[1]
                 else:
                     scalars.add(name)
+                if ("primary_key", ("const", True)) in expr[3]:
+                    custom_pk = True
             if ancestor == qualname:
                 abstract = cls_meta(cls, "abstract") is True
         if cls_meta(self._models[qualname], "proxy") is not True:
@@ -485,6 +489,7 @@ class ProjectIndex:
             frozenset(scalars),
             managers,
             frozenset(constants),
+            custom_pk,
         )
 
     def _concrete_parents(self, qualname: str) -> List[str]:

@@ -11,11 +11,12 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Set
+from typing import Dict, Iterable, List, Optional, Pattern, Set, Tuple
 
 import libcst as cst
 
-from .engine import Engine, Finding, parse_module
+from .calls import TaskCall
+from .engine import Engine, Finding, ModuleContext, parse_module
 from .index import ProjectIndex
 from .noqa import NoqaMap
 from .settings import Settings
@@ -86,11 +87,11 @@ class _OlderSyntax(cst.CSTTransformer):
         return cst.If(test=cst.Name("True"), body=cst.IndentedBlock([cst.SimpleStatementLine([cst.Pass()])]))
 
 
-def interesting_scopes(source: str) -> Optional[Set[str]]:
+def interesting_scopes(source: str, hint: Pattern[str] = TASK_CALL_HINT) -> Optional[Set[str]]:
     """The functions and classes (by qualified name inside the module, `f.<locals>.g` for
     nested ones) whose lines hold something that looks like a task call; None when `ast`
     cannot tell (syntax newer than the running Python): then every scope is walked."""
-    lines = {source.count("\n", 0, m.start()) + 1 for m in TASK_CALL_HINT.finditer(source)}
+    lines = {source.count("\n", 0, m.start()) + 1 for m in hint.finditer(source)}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -150,6 +151,16 @@ class Project:
                 continue
         return cls(root, settings, summaries.values())
 
+    def analyse(self, path: Path, source: str, hint: Pattern[str] = TASK_CALL_HINT) -> Tuple[ModuleContext, List[TaskCall]]:
+        """The parsed module and its task calls (raises SourceError). `hint`: a file's scopes
+        without a match are not walked."""
+        summary = self.index.by_path.get(str(path))
+        if summary is None:  # outside the root, or excluded from the index
+            summary = summarise_file(path, source)
+            self.index.include(summary)
+        ctx = self.engine.context(summary, source=source, positions=True)
+        return ctx, self.engine.analyse(ctx, interesting_scopes(source, hint))
+
     def check(
         self, path: Path, source: Optional[str] = None, display: Optional[str] = None, noqa: bool = True
     ) -> FileResult:
@@ -160,15 +171,15 @@ class Project:
         try:
             if source is None:
                 source = read_source(path)
-            summary = self.index.by_path.get(str(path))
-            if summary is None:  # outside the root, or excluded from the index
-                summary = summarise_file(path, source)
-                self.index.include(summary)
             if not TASK_CALL_HINT.search(source):
+                if str(path) not in self.index.by_path:
+                    summarise_file(path, source)  # still report a file that does not parse
                 return FileResult(display, [])
-            ctx = self.engine.context(summary, source=source, positions=True)
-            calls = self.engine.analyse(ctx, interesting_scopes(source))
+            ctx, calls = self.analyse(path, source)
             findings = self.engine.findings(ctx, calls, display)
+            file_settings = self.settings.for_file(path, self.root)
+            if file_settings is not self.settings:  # `per-file-ignores` match this file
+                findings = [f for f in findings if file_settings.wants(f.code)]
             if noqa and findings:
                 comments = NoqaMap(source)
                 ignored = comments.file_ignored()

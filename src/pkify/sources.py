@@ -3,12 +3,14 @@ to decode them."""
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import io
 import os
+import tempfile
 import tokenize
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "manage.py", ".git")
 
@@ -76,6 +78,40 @@ def decode_source(data: bytes) -> str:
     if "\x00" in text:
         raise SourceError("file contains a null byte")
     return text
+
+
+def source_encoding(data: bytes) -> str:
+    """The encoding a rewrite must write back: the file's own, BOM included ("utf-8-sig")."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        return "utf-8"
+    return encoding
+
+
+def write_atomically(files: Dict[Path, Tuple[str, str]]) -> None:
+    """Replace the content of several files ({path: (text, encoding)}) all at once: every new
+    content is written to a temporary file beside its target first, and only when all are
+    written are they renamed over the targets, so that a failure leaves no file half-written
+    and no change half-made across files. Permissions are kept."""
+    written: List[Tuple[str, Path]] = []
+    try:
+        for path, (text, encoding) in files.items():
+            data = text.encode(encoding)
+            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".pkify", dir=path.parent)
+            written.append((temporary, path))
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.chmod(temporary, path.stat().st_mode & 0o7777)
+    except BaseException:
+        for temporary, _ in written:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        raise
+    for temporary, path in written:
+        os.replace(temporary, path)
 
 
 def find_root(path: Path) -> Path:
