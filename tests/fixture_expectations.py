@@ -22,8 +22,18 @@ ERROR = re.compile(r"#\s*pkify-error:\s*(.+?)\s*$")
 Expected = Set[Tuple[int, int, str]]
 
 
+FIX_FIXTURES = FIXTURES / "fix"
+
+
 def fixture_files() -> List[Path]:
-    return sorted(p for p in FIXTURES.rglob("*.py") if "__pycache__" not in p.parts)
+    """The check fixtures (the fix fixtures in fixtures/fix/ have their own test)."""
+    return sorted(
+        p for p in FIXTURES.rglob("*.py") if "__pycache__" not in p.parts and FIX_FIXTURES not in p.parents
+    )
+
+
+def fix_cases() -> List[Path]:
+    return sorted(p for p in FIX_FIXTURES.iterdir() if (p / "before").is_dir())
 
 
 def fixture_id(path: Path) -> str:

@@ -54,11 +54,14 @@ class Conversion:
     """One task parameter that will receive primary keys."""
 
     param: str  # "order"
-    new_name: str  # "order_id"
+    new_name: str  # "order_id"; the same name when only the call sites change
     many: bool  # a list of primary keys
     as_list: bool  # fetched as a list (the call sites sent lists), else as a QuerySet
-    model: str  # qualified name
+    model: Optional[str]  # qualified name
     default_none: bool = False
+    # The task already treats the parameter as a primary key (`Order.objects.get(pk=order_id)`):
+    # only the call sites that send instances change.
+    sites_only: bool = False
 
 
 @dataclass
@@ -155,7 +158,11 @@ class Fixer:
                 self._analyse(path, TASK_CALL_HINT)
         if self.progress:
             print(file=sys.stderr)
-        names = {s.call.task.function.name for s in self.sites if s.call.task and s.call.task.function}
+        names = {
+            s.call.task.function.name
+            for s in self.sites
+            if s.call.task and s.call.task.function and any(_offending(a.value) for a in s.call.arguments)
+        }
         if names:
             direct = re.compile(r"\b(?:%s)\s*\(" % "|".join(map(re.escape, sorted(names))))
             for path in files:
@@ -228,6 +235,19 @@ class Fixer:
             param = params[name]
             if param.kind not in ("positional", "keyword"):
                 return self._leave(decision, f"`{name}` is a `*` parameter")
+            if _used_as_primary_key(node, name):
+                conversion = _sites_only(name, uses)
+                if isinstance(conversion, str):
+                    return self._leave(decision, conversion)
+                decision.conversions.append(conversion)
+                continue
+            convention = self.index.calling_convention(task)
+            if convention is not None:
+                return self._leave(
+                    decision,
+                    f"its task class `{convention.rsplit('.', 1)[-1]}` changes the arguments before the task "
+                    f"gets them; pkify cannot tell what `{name}` should receive",
+                )
             conversion = self._conversion(task, name, uses, defaults.get(name), node)
             if isinstance(conversion, str):
                 return self._leave(decision, conversion)
@@ -318,17 +338,24 @@ class Fixer:
                 conversion = conversions.get(name)
                 if conversion is None or argument is None:
                     continue
+                if conversion.sites_only:
+                    if site.call.sends and _offending(argument.value):
+                        file_edits[argument.node] = _pk_edit(argument.value)
+                    continue
                 if _is_own_parameter(site, argument, name, node):
                     file_edits[argument.node] = _replace_with(cst.Name(conversion.new_name))
                 else:
                     file_edits[argument.node] = _pk_edit(argument.value)
                 if argument.keyword is not None and argument.holder is not None:
                     file_edits[argument.holder] = _rename_keyword(conversion.new_name)
+        changing = [c for c in decision.conversions if not c.sites_only]
+        if not changing:
+            return
         definition_edits = edits.setdefault(task.module.path, {})
-        fetches = self._fetches(task, ctx, decision.conversions)
-        definition_edits[node] = _rewrite_definition(decision.conversions, fetches, self._pk_is_int)
+        fetches = self._fetches(task, ctx, changing)
+        definition_edits[node] = _rewrite_definition(changing, fetches, self._pk_is_int)
         if self.options.imports == "top":
-            imports = self._top_imports(task, decision.conversions)
+            imports = self._top_imports(task, changing)
             if imports:
                 previous = definition_edits.get(ctx.module)
                 definition_edits[ctx.module] = _add_top_imports(imports, previous)
@@ -340,7 +367,7 @@ class Fixer:
     def _model_reference(self, task: Task, model: str) -> Tuple[str, Optional[str]]:
         """How the task's module names the model, and the import to add (None if none)."""
         name = model.rsplit(".", 1)[-1]
-        bound = self.index.lookup(task.module, name)
+        bound = None if name in task.module.type_checking else self.index.lookup(task.module, name)
         if bound is not None and bound.qualname == model:
             return name, None
         module = model.rsplit(".", 1)[0]
@@ -390,18 +417,28 @@ def _map_arguments(task: Task, call: TaskCall) -> "Dict[str, Optional[Argument]]
     does not fit the task's signature."""
     positional = [p for p in task.params if p.kind == "positional"]
     by_name = {p.name: p for p in task.params if p.kind in ("positional", "keyword")}
-    mapped: Dict[str, Optional[Argument]] = {name: None for name in by_name}
+    star = {p.kind: p.name for p in task.params if p.kind in ("varargs", "varkw")}
+    mapped: Dict[str, Optional[Argument]] = {p.name: None for p in task.params}
     for argument in call.arguments:
         if argument.kind in ("star", "double-star"):
             return "passes `*args` or `**kwargs`"
         if argument.position is not None and argument.keyword is None:
-            if argument.position >= len(positional):
+            if argument.position < len(positional):
+                name = positional[argument.position].name
+            elif "varargs" in star:
+                name = star["varargs"]  # into the task's `*args`
+            else:
                 return "passes more positional arguments than the task takes"
-            name = positional[argument.position].name
         elif argument.keyword in by_name:
             name = argument.keyword
+        elif "varkw" in star:
+            name = star["varkw"]  # into the task's `**kwargs`
         else:
             return f"passes `{argument.keyword}`, which is not a parameter of the task"
+        if name in star.values():
+            if mapped[name] is None or _offending(argument.value):
+                mapped[name] = argument  # what matters of a `*` parameter: whether it gets instances
+            continue
         if mapped[name] is not None:
             return f"passes `{name}` twice"
         mapped[name] = argument
@@ -416,7 +453,70 @@ def _is_own_parameter(site: Site, argument: Argument, name: str, node: cst.Funct
         return False
     positions = site.ctx.positions()
     inside, outer = positions.get(site.call.node), positions.get(node)
-    return inside is not None and outer is not None and outer.start <= inside.start and inside.end <= outer.end
+    if inside is None or outer is None:
+        return False
+    start, end = (inside.start.line, inside.start.column), (inside.end.line, inside.end.column)
+    return (outer.start.line, outer.start.column) <= start and end <= (outer.end.line, outer.end.column)
+
+
+_ID_NAME = re.compile(r"^(?:pk|id|pks|ids)$|_(?:id|pk|ids|pks)$")
+_ID_KEYWORD = re.compile(r"^(?:pk|id)$|_id$|__(?:pk|id|in|exact)$|^pk__|^id__")
+
+
+def _used_as_primary_key(node: cst.FunctionDef, name: str) -> bool:
+    """Whether the task already treats a parameter as primary key(s): it passes it to a lookup
+    (`get(pk=order_id)`, `filter(id__in=ids)`) and never reads an attribute of it; or, when the
+    body says neither, its name says so (`order_id`, `pk`)."""
+    as_instance = as_key = False
+
+    class Uses(cst.CSTVisitor):
+        def visit_Attribute(self, attribute: cst.Attribute) -> None:
+            nonlocal as_instance
+            if isinstance(attribute.value, cst.Name) and attribute.value.value == name:
+                as_instance = True
+
+        def visit_Arg(self, arg: cst.Arg) -> None:
+            nonlocal as_key
+            if isinstance(arg.value, cst.Name) and arg.value.value == name and arg.keyword is not None:
+                as_key |= bool(_ID_KEYWORD.search(arg.keyword.value))
+
+    node.body.visit(Uses())
+    if as_instance:
+        return False
+    return as_key or bool(_ID_NAME.search(name)) or _annotated_as_key(node, name)
+
+
+_KEY_TYPES = frozenset({"int", "str", "UUID", "uuid.UUID"})
+
+
+def _annotated_as_key(node: cst.FunctionDef, name: str) -> bool:
+    """`uid: int | None`, `code: str`, `component: int | Component`: an annotation that says
+    the parameter takes a key (the task accepts one already)."""
+    params = node.params
+    for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+        if param.name.value == name and param.annotation is not None:
+            text = cst.Module(body=[]).code_for_node(param.annotation.annotation).strip("\"' ")
+            text = re.sub(r"^(?:typing\.)?(?:Optional|Union)\[(.*)\]$", r"\1", text)
+            members = {m.strip() for m in re.split(r"[|,]", text)}
+            return bool(members & _KEY_TYPES)
+    return False
+
+
+def _sites_only(name: str, uses) -> "Conversion | str":
+    """Only the call sites that send instances change; every one must say which rows."""
+    many = set()
+    for site, argument in uses:
+        if argument is None or not (site.call.sends and _offending(argument.value)):
+            continue
+        value = argument.value
+        if isinstance(value, QuerySet) and value.what == "values queryset":
+            return f"the call at {site.where} sends a `values()` QuerySet; pass `list(...)` of it by hand"
+        if isinstance(value, (Instances, SequenceValue)) and _container_model(value) is False:
+            return f"the call at {site.where} sends a container that mixes instances and other values"
+        many.add(not isinstance(value, Instance))
+    if len(many) > 1:
+        return f"`{name}` receives one instance at some call sites and several at others"
+    return Conversion(name, name, many == {True}, False, None, sites_only=True)
 
 
 def _container_model(value: Value):
@@ -626,12 +726,15 @@ def _id_annotation(annotation: cst.BaseExpression, conversion: Conversion, pk_is
     if isinstance(annotation, cst.SimpleString):
         text = annotation.evaluated_value
     model_name = conversion.model.rsplit(".", 1)[-1]
-    pattern = r"(?:[\w.]+\.)?\b" + re.escape(model_name) + r"\b"
+    pattern = r"(['\"]?)(?:[\w.]+\.)?\b" + re.escape(model_name) + r"\b\1"  # `Order`, `"Order"`
     if conversion.many:
         text = re.sub(r"(?:[\w.]+\.)?(?:QuerySet|Manager)\[", "list[", text)
     text = re.sub(pattern, "int", text)
     if conversion.many and "list[" not in text and "List[" not in text and "Sequence[" not in text:
         text = "list[int]"
+    if "[" not in text and "|" in text:  # `int | Order` became `int | int`
+        members = list(dict.fromkeys(member.strip() for member in text.split("|")))
+        text = " | ".join(members)
     try:
         return cst.parse_expression(text)
     except cst.ParserSyntaxError:
@@ -697,7 +800,12 @@ def describe(result: FixResult) -> Iterable[str]:
     for decision in result.decisions:
         name = decision.task.qualname.rsplit(".", 1)[-1]
         if decision.reason is None:
-            renamed = ", ".join(f"`{c.param}` -> `{c.new_name}`" for c in decision.conversions)
+            renamed = ", ".join(
+                f"`{c.param}` (already a primary key in the task: call sites pass `.pk`)"
+                if c.sites_only
+                else f"`{c.param}` -> `{c.new_name}`"
+                for c in decision.conversions
+            )
             files = {s.path for s in decision.sites} | {decision.task.module.path}
             yield (
                 f"{decision.where}: {name}: {renamed}; {len(decision.sites)} call site(s) in "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -64,6 +64,7 @@ class Task:
     module: ModuleSummary = field(compare=False)
     function: Optional[FunctionSummary] = field(compare=False)
     class_based: bool = False  # a `Task` subclass: calling the class gives the task
+    base: Optional[str] = None  # the `base=` task class of the decorator, qualified
 
 
 def _last(qualname: str) -> str:
@@ -582,7 +583,10 @@ class ProjectIndex:
                 for decorator in function.decorators:
                     kwargs = self.task_decorator(module, decorator)
                     if kwargs is not None:
-                        tasks[qualname] = self._function_task(module, qualname, function, kwargs)
+                        task = self._function_task(module, qualname, function, kwargs)
+                        if "base" in kwargs:
+                            task = replace(task, base=self.expr_qualname(module, kwargs["base"]))
+                        tasks[qualname] = task
                         break
             for qualname, cls in module.classes.items():
                 full = f"{module.name}.{qualname}"
@@ -613,6 +617,21 @@ class ProjectIndex:
 
     def tasks(self) -> Dict[str, Task]:
         return self._tasks
+
+    def calling_convention(self, task: Task) -> Optional[str]:
+        """The project task class that changes the arguments on their way to the task: it
+        overrides `__call__`, `apply_async` or `delay` and edits its `*args`/`**kwargs` (as
+        pretix's EventTask turns an event id into an Event). None when there is none."""
+        owner = task.base or (task.qualname if task.class_based else None)
+        for ancestor in self.ancestry(owner) if owner else ():
+            symbol = self.resolve_qualname(ancestor)
+            if symbol is None or symbol.kind != "class":
+                continue
+            for name in ("__call__", "apply_async", "delay"):
+                method = symbol.node.methods.get(name)
+                if method is not None and method.changes_arguments:
+                    return ancestor
+        return None
 
     @functools.cached_property
     def _tasks_by_name(self) -> Dict[str, Task]:

@@ -289,8 +289,8 @@ class Evaluator:
 
     def attribute(self, base: Value, name: str, node: cst.CSTNode) -> Value:
         index = self.index
-        if name == "pk" or (isinstance(base, Instance) and (name == "id" or name.endswith("_id"))):
-            return Scalar(pk=True)
+        if name in ("pk", "id") or (isinstance(base, Instance) and name.endswith("_id")):
+            return Scalar(pk=True)  # whatever `x` is, `x.pk` / `x.id` is not a model object
         if isinstance(base, Instance):
             model = index.model(base.model) if base.model else None
             if model is None:

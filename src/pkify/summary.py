@@ -42,6 +42,7 @@ class FunctionSummary:
     decorators: Tuple[Expr, ...]
     returns: Optional[str]  # the return annotation's source text
     returns_value: bool  # has a `return <expr>` that is not `return None`
+    changes_arguments: bool = False  # rebinds or edits its `*args` / `**kwargs` (a converting `__call__`)
 
 
 @dataclass
@@ -68,6 +69,7 @@ class ModuleSummary:
     assignments: dict = field(default_factory=dict)  # name -> Expr (module level, last one wins)
     connections: list = field(default_factory=list)  # (signal, receiver, sender or None) Exprs
     registrations: list = field(default_factory=list)  # (register function, model(s), admin or None) Exprs
+    type_checking: set = field(default_factory=set)  # names imported only under `if TYPE_CHECKING:`
 
 
 def expr(node: Optional[ast.AST], depth: int = 0) -> Expr:
@@ -141,6 +143,31 @@ def _returns_value(func: ast.AST) -> bool:
     return False
 
 
+def _changes_arguments(func) -> bool:
+    """`args[0] = event`, `kwargs["event"] = event`, `args = list(args)`, `kwargs.pop(...)`."""
+    names = {a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None}
+    if not names:
+        return False
+    for node in ast.walk(func):
+        targets = []
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+        for target in targets:
+            if isinstance(target, ast.Subscript):
+                target = target.value
+            if isinstance(target, ast.Name) and target.id in names:
+                return True
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in names
+            and node.func.attr in ("pop", "update", "setdefault", "insert", "append", "clear", "popitem")
+        ):
+            return True
+    return False
+
+
 def function_summary(node, prefix: str) -> FunctionSummary:
     return FunctionSummary(
         name=node.name,
@@ -150,6 +177,7 @@ def function_summary(node, prefix: str) -> FunctionSummary:
         decorators=tuple(expr(d) for d in node.decorator_list),
         returns=annotation_text(node.returns),
         returns_value=_returns_value(node),
+        changes_arguments=_changes_arguments(node),
     )
 
 
@@ -159,6 +187,12 @@ def _alias_or_expr(value: ast.AST) -> Expr:
     if isinstance(value, ast.Subscript) or (isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr)):
         return ("annotation", annotation_text(value))
     return expr(value)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _assign_targets(stmt: ast.stmt):
@@ -197,7 +231,12 @@ class _Collector:
             elif type(stmt).__name__ == "TypeAlias":  # `type OrderList = list[Order]` (3.12)
                 self.summary.assignments[stmt.name.id] = ("annotation", annotation_text(stmt.value))
             elif isinstance(stmt, ast.If):
-                self.block(stmt.body, top)
+                if _is_type_checking(stmt.test):
+                    before = set(self.summary.imports)
+                    self.block(stmt.body, top)
+                    self.summary.type_checking |= set(self.summary.imports) - before
+                else:
+                    self.block(stmt.body, top)
                 self.block(stmt.orelse, top)
             elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
                 self.block(stmt.body, top)
