@@ -19,9 +19,20 @@ from . import reporters
 from .codes import CODES
 from .project import FileResult, Project
 from .rules_doc import rule_list, rule_markdown
+from .stack import with_deep_stack
 from .settings import SERIALIZERS, ConfigError, Settings, parse_per_file_ignores, read_pyproject, split_list
 from .fix import FixOptions, Fixer, describe, unified_diff
-from .sources import Excluder, SourceError, decode_source, find_root, read_source, source_encoding, walk_python_files, write_atomically
+from .sources import (
+    Excluder,
+    SourceError,
+    absolute,
+    decode_source,
+    find_root,
+    read_source,
+    source_encoding,
+    walk_python_files,
+    write_atomically,
+)
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -44,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--show-source", action="store_true",
                        help="show each finding's line, with a caret under its column (text format)")
     check.add_argument("--serializer", choices=SERIALIZERS, help="Celery's task serializer (default: json)")
-    check.add_argument("--per-file-ignores", type=parse_per_file_ignores, metavar="PATTERN:CODES",
+    check.add_argument("--per-file-ignores", type=_per_file_ignores, metavar="PATTERN:CODES",
                        help="codes not reported in some files, as flake8's: 'tests/*:CEL101 admin.py:CEL102'")
     check.add_argument("--select", type=split_list, metavar="CODES", help="report only these codes (prefixes)")
     check.add_argument("--ignore", type=split_list, metavar="CODES", help="do not report these codes (prefixes)")
@@ -86,6 +97,13 @@ def _project_options(parser: argparse.ArgumentParser) -> None:
                         help="extra base classes that make a class a Django model")
 
 
+def _per_file_ignores(value: str):
+    try:
+        return parse_per_file_ignores(value, "per-file-ignores")
+    except ConfigError as error:  # argparse names the option itself
+        raise argparse.ArgumentTypeError(str(error).replace("per-file-ignores: ", "", 1)) from None
+
+
 def _settings(root: Path, args: argparse.Namespace) -> Settings:
     settings = read_pyproject(root)
     overrides = {
@@ -109,7 +127,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command == "check" and args.show_source and args.format != "text":
         parser.error("--show-source works with --format text only")
     try:
-        return _fix(args) if args.command == "fix" else _check(args)
+        return with_deep_stack(_fix if args.command == "fix" else _check, args)
     except ConfigError as error:
         print(f"pkify: error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -122,7 +140,7 @@ def _fix(args: argparse.Namespace) -> int:
         if not path.exists():
             print(f"pkify: error: no such file or directory: {raw}", file=sys.stderr)
             return EXIT_USAGE
-        root = (args.root or find_root(path)).resolve()
+        root = absolute(args.root or find_root(path))
         named.setdefault(root, []).append(path)
     options = FixOptions(missing=args.missing, imports=args.imports)
     changes: Dict[str, Tuple[str, str]] = {}
@@ -192,7 +210,7 @@ def _check(args: argparse.Namespace) -> int:
 
     def root_of(path: Path) -> Path:
         if args.root is not None:
-            return args.root.resolve()
+            return absolute(args.root)
         directory = path.parent
         if directory not in roots:
             roots[directory] = find_root(path)
@@ -203,11 +221,11 @@ def _check(args: argparse.Namespace) -> int:
     counter = itertools.count()
     for path, raw in targets:
         if stdin_source is not None and raw == (args.stdin_filename or "stdin"):
-            groups.setdefault(root_of(path.resolve()), []).append((0, path, raw, stdin_source))
+            groups.setdefault(root_of(absolute(path)), []).append((0, path, raw, stdin_source))
             continue
-        walk_root = args.root.resolve() if args.root else find_root(path)
+        walk_root = absolute(args.root) if args.root else find_root(path)
         for file in walk_python_files([path], Excluder(settings_for(walk_root).excludes, walk_root)):
-            display = raw if path.is_file() else os.path.join(raw, os.path.relpath(file, path.resolve()))
+            display = raw if path.is_file() else os.path.join(raw, os.path.relpath(file, absolute(path)))
             groups.setdefault(root_of(file), []).append((next(counter), file, display, None))
 
     results: List[Tuple[int, FileResult]] = []

@@ -19,7 +19,8 @@ from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 from .fix import FixOptions, Fixer, FixResult, describe
 from .project import Project
 from .settings import read_pyproject
-from .sources import find_root
+from .sources import absolute, find_root
+from .stack import with_deep_stack
 
 _results: Dict[Tuple[Path, FixOptions], FixResult] = {}
 
@@ -29,7 +30,7 @@ def _result(filename: Path, options: FixOptions) -> FixResult:
     key = (root, options)
     if key not in _results:
         project = Project.load(root, read_pyproject(root))
-        _results[key] = Fixer(project, options).run([root])
+        _results[key] = with_deep_stack(Fixer(project, options).run, [root])
     return _results[key]
 
 
@@ -48,7 +49,7 @@ class Pkify(CodemodCommand):
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         if not self.context.filename:
             raise SkipFile("pkify needs the file's path to find its project")
-        path = Path(self.context.filename).resolve()
+        path = absolute(Path(self.context.filename))
         result = _result(path, self.options)
         for line in describe(result):
             if str(path) in line or path.name in line.split(":", 1)[0]:

@@ -590,7 +590,7 @@ class Engine:
                 label = self.index.label(model) if model else None
                 simple = path_of(argument.node) is not None
                 evidence = replace(evidence, origin=ctx.locate(evidence.origin))
-                text = message(code, ctx.short(argument.node), line, evidence, label, simple)
+                text = message(code, ctx.short(argument.node), line, evidence, label, simple, self.settings.serializer)
                 finding = Finding(path, line, column, code, text, call, argument)
                 found.setdefault((line, column, code), finding)
         return sorted(found.values(), key=lambda f: (f.line, f.column, f.code))

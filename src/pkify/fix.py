@@ -24,7 +24,7 @@ from .engine import ModuleContext
 from .index import Task
 from .inference import path_of
 from .project import TASK_CALL_HINT, Project
-from .sources import Excluder, SourceError, read_source, source_encoding, walk_python_files
+from .sources import Excluder, SourceError, absolute, read_source, walk_python_files
 from .values import Instance, Instances, Mapping, QuerySet, Sequence as SequenceValue, Value
 
 Edit = Callable[[cst.CSTNode], cst.CSTNode]
@@ -176,7 +176,7 @@ class Fixer:
     def run(self, paths: Sequence[Path]) -> FixResult:
         files = self._files()
         self._collect(files)
-        wanted = {str(p.resolve()) for p in paths}
+        wanted = {str(absolute(p)) for p in paths}
         named = {
             str(f) for f in files if str(f) in wanted or any(str(f).startswith(w.rstrip("/") + "/") for w in wanted)
         }

@@ -11,10 +11,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from flake8.exceptions import ExecutionError
+
 from . import __version__
 from .project import Project
-from .settings import ConfigError, Settings, read_pyproject
-from .sources import Excluder, find_root
+from .settings import (
+    SERIALIZERS,
+    ConfigError,
+    PerFileIgnores,
+    Settings,
+    check_serializer,
+    parse_per_file_ignores,
+    read_pyproject,
+)
+from .sources import Excluder, absolute, find_root
+from .stack import with_deep_stack
 
 _projects: Dict[Tuple[Path, Settings], Project] = {}
 
@@ -31,6 +42,8 @@ class Plugin:
 
     options: Dict[str, Optional[Tuple[str, ...]]] = {}
     root: Optional[Path] = None
+    serializer: Optional[str] = None
+    per_file_ignores: PerFileIgnores = ()
 
     def __init__(self, tree: ast.AST, filename: str, lines: List[str]) -> None:
         self.filename = filename
@@ -45,12 +58,33 @@ class Plugin:
         option_manager.add_option(
             "--pkify-root", default=None, parse_from_config=True, help="pkify: the project root"
         )
+        option_manager.add_option(
+            "--pkify-serializer",
+            default=None,
+            parse_from_config=True,
+            metavar="|".join(SERIALIZERS),
+            help="pkify: Celery's task serializer; the messages explain what goes wrong under it",
+        )
+        option_manager.add_option(
+            "--pkify-per-file-ignores",
+            default=None,
+            parse_from_config=True,
+            help="pkify: codes not reported in some files, as flake8's --per-file-ignores "
+            "(`tests/*:CEL101`); patterns are relative to the project root",
+        )
 
     @classmethod
     def parse_options(cls, options) -> None:
         cls.options = {attribute: getattr(options, flag[2:].replace("-", "_"), None) for attribute, flag, _ in OPTIONS}
         root = getattr(options, "pkify_root", None)
-        cls.root = Path(root).resolve() if root else None
+        cls.root = absolute(Path(root)) if root else None
+        try:
+            serializer = getattr(options, "pkify_serializer", None)
+            cls.serializer = check_serializer(serializer, "--pkify-serializer") if serializer else None
+            per_file = getattr(options, "pkify_per_file_ignores", None)
+            cls.per_file_ignores = parse_per_file_ignores(per_file, "--pkify-per-file-ignores") if per_file else ()
+        except ConfigError as error:
+            raise ExecutionError(f"pkify: {error}") from None
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         path = Path(self.filename)
@@ -62,12 +96,17 @@ class Plugin:
         overrides = {k: tuple(v) for k, v in self.options.items() if v}
         if "extend_exclude" in overrides:
             overrides["extend_exclude"] = settings.extend_exclude + overrides["extend_exclude"]
+        if self.serializer:
+            overrides["serializer"] = self.serializer
+        if self.per_file_ignores:
+            overrides["per_file_ignores"] = settings.per_file_ignores + self.per_file_ignores
         settings = replace(settings, **overrides)
-        if path.exists() and Excluder(settings.excludes, root).excluded_anywhere(path.resolve()):
+        if path.exists() and Excluder(settings.excludes, root).excluded_anywhere(absolute(path)):
             return
         key = (root, settings)
         if key not in _projects:
             _projects[key] = Project.load(root, settings)
-        result = _projects[key].check(path, "".join(self.lines), display=self.filename, noqa=False)
+        project = _projects[key]
+        result = with_deep_stack(project.check, path, "".join(self.lines), display=self.filename, noqa=False)
         for finding in result.findings:
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)

@@ -19,8 +19,9 @@ from .calls import TaskCall
 from .engine import Engine, Finding, ModuleContext, parse_module
 from .index import ProjectIndex
 from .noqa import NoqaMap
+from .stack import too_deep
 from .settings import Settings
-from .sources import Excluder, SourceError, module_name, read_source, walk_python_files
+from .sources import Excluder, SourceError, absolute, module_name, read_source, walk_python_files
 from .summary import ModuleSummary, summarise
 
 # Files without any of these are not parsed by libcst at all: they hold no task call.
@@ -124,6 +125,16 @@ def summarise_file(path: Path, source: Optional[str] = None) -> ModuleSummary:
     return summarise(tree, name, str(path), is_package, source)
 
 
+def describe_error(error: BaseException) -> str:
+    """One line, even for an error whose message is long, multi-line or fails to render."""
+    try:
+        text = " ".join(str(error).split())
+    except Exception:
+        text = ""
+    text = text if len(text) <= 200 else text[:197] + "..."
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
 @dataclass
 class FileResult:
     path: str
@@ -167,7 +178,7 @@ class Project:
         """Findings for one file. `source` when it is not read from disk (stdin, flake8);
         `noqa`: drop findings silenced by `# noqa` comments (flake8 does that itself)."""
         display = display or str(path)
-        path = path.resolve()
+        path = absolute(path)
         try:
             if source is None:
                 source = read_source(path)
@@ -187,7 +198,7 @@ class Project:
             return FileResult(display, findings)
         except SourceError as error:
             return FileResult(display, [], str(error))
-        except RecursionError:
-            return FileResult(display, [], "too deeply nested to analyse")
-        except Exception as error:  # a bug in pkify: say so, keep checking the other files
-            return FileResult(display, [], f"internal error: {type(error).__name__}: {error}", internal=True)
+        except Exception as error:  # a bug in pkify, unless the code nests too deep: say so, go on
+            if too_deep(error):
+                return FileResult(display, [], "too deeply nested to analyse")
+            return FileResult(display, [], f"internal error: {describe_error(error)}", internal=True)

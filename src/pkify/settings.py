@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
-from .sources import DEFAULT_EXCLUDE
+from .sources import DEFAULT_EXCLUDE, Excluder
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -17,6 +18,14 @@ else:  # pragma: no cover - exercised on Python 3.9 and 3.10
 
 class ConfigError(Exception):
     """A configuration value pkify cannot use; the message names the file and the key."""
+
+
+# Celery's serializers. Only `pickle` can send a model instance at all; the others raise
+# `EncodeError` when the task is sent. The codes stay the same; only the explanation changes.
+SERIALIZERS = ("json", "msgpack", "pickle", "yaml")
+
+# pattern -> codes (or prefixes) not reported in the files it matches
+PerFileIgnores = Tuple[Tuple[str, Tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,11 @@ class Settings:
     extend_exclude: Tuple[str, ...] = ()
     select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()
+    # The task serializer (Celery's `task_serializer`): what the messages explain.
+    serializer: str = "json"
+    # flake8's `per-file-ignores`: glob patterns (matched like `exclude`, relative to the
+    # project root) and the codes not reported in the files they match.
+    per_file_ignores: PerFileIgnores = ()
     root: Optional[Path] = field(default=None, compare=False)
 
     @property
@@ -45,6 +59,17 @@ class Settings:
         selected = longest_match(self.select) if self.select else 0
         return selected >= 0 and selected > longest_match(self.ignore)
 
+    def for_file(self, path: Path, root: Path) -> "Settings":
+        """The settings for one file: `ignore` extended with the codes of every
+        `per-file-ignores` pattern that matches it (as flake8 extends its ignore list)."""
+        extra = tuple(
+            code
+            for pattern, codes in self.per_file_ignores
+            if Excluder([pattern], root).excluded(path)
+            for code in codes
+        )
+        return replace(self, ignore=self.ignore + extra) if extra else self
+
 
 LIST_KEYS = {
     "task-decorators": "task_decorators",
@@ -56,17 +81,92 @@ LIST_KEYS = {
 }
 
 
+KNOWN_KEYS = (*LIST_KEYS, "serializer", "per-file-ignores")
+
+
 def split_list(value: str) -> Tuple[str, ...]:
     """A comma or whitespace separated list, as flake8 options are written."""
     return tuple(part for part in value.replace(",", " ").split() if part)
 
 
+def check_serializer(value: Any, source: str) -> str:
+    if not isinstance(value, str) or value.strip().lower() not in SERIALIZERS:
+        raise ConfigError(f"{source}: `serializer` must be one of {', '.join(SERIALIZERS)}, not {value!r}")
+    return value.strip().lower()
+
+
+_CODE = re.compile(r"[A-Z]+[0-9]*\Z")
+
+
+def parse_per_file_ignores(value: str, source: str = "per-file-ignores") -> PerFileIgnores:
+    """flake8's syntax: `pattern[,pattern...]:CODE[,CODE...]` entries, separated by whitespace,
+    e.g. `tests/*:CEL101 admin.py,views.py: CEL102, CEL103`."""
+    entries = []
+    patterns: list = []
+    codes: list = []
+    seen_colon = False
+
+    def close() -> None:
+        if patterns:
+            if not seen_colon or not codes:
+                raise ConfigError(f"{source}: expected `pattern: CODES` after {' '.join(patterns)!r} in {value!r}")
+            entries.extend((p, tuple(codes)) for p in patterns)
+
+    for token in re.findall(r":|[^\s,:]+", value):
+        if token == ":":
+            if not patterns or seen_colon:
+                raise ConfigError(f"{source}: misplaced `:` in {value!r} (expected `pattern: CODES`)")
+            seen_colon = True
+        elif seen_colon and _CODE.match(token):
+            codes.append(token)
+        else:
+            if seen_colon:
+                close()
+                patterns, codes, seen_colon = [], [], False
+            patterns.append(token)
+    close()
+    return tuple(entries)
+
+
+def check_per_file_ignores(value: Any, source: str) -> PerFileIgnores:
+    """A TOML table `pattern = ["CODE", ...]` (a comma separated string works too), or a string
+    in flake8's syntax."""
+    if isinstance(value, str):
+        return parse_per_file_ignores(value, f"{source}: `per-file-ignores`")
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"{source}: `per-file-ignores` must be a table of pattern = [codes], not {value!r}"
+        )
+    entries = []
+    for pattern, codes in value.items():
+        if isinstance(codes, str):
+            codes = split_list(codes)
+        if not isinstance(codes, (list, tuple)) or not all(isinstance(c, str) for c in codes):
+            raise ConfigError(
+                f"{source}: `per-file-ignores` entry {pattern!r} must be a list of codes, not {codes!r}"
+            )
+        bad = [c for c in codes if not _CODE.match(c)]
+        if bad or not codes:
+            raise ConfigError(
+                f"{source}: `per-file-ignores` entry {pattern!r} must list codes like \"CEL101\", "
+                f"not {list(codes)!r}"
+            )
+        entries.append((pattern, tuple(codes)))
+    return tuple(entries)
+
+
 def apply_mapping(settings: Settings, mapping: Mapping[str, Any], source: str) -> Settings:
-    changes = {}
+    changes: Dict[str, Any] = {}
     for key, value in mapping.items():
+        if key == "serializer":
+            changes["serializer"] = check_serializer(value, source)
+            continue
+        if key == "per-file-ignores":
+            changes["per_file_ignores"] = check_per_file_ignores(value, source)
+            continue
         attribute = LIST_KEYS.get(key)
         if attribute is None:
-            known = ", ".join(sorted(LIST_KEYS))
+            known = ", ".join(sorted(KNOWN_KEYS))
             raise ConfigError(f"{source}: unknown key `{key}` (known keys: {known})")
         if isinstance(value, str):
             value = split_list(value)

@@ -7,6 +7,7 @@ import contextlib
 import fnmatch
 import io
 import os
+import stat
 import tempfile
 import tokenize
 from pathlib import Path
@@ -49,6 +50,8 @@ def read_source(path: Path) -> str:
     Line endings are kept as they are, so that a rewrite can keep them too.
     """
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a named pipe would block the read forever
+            raise SourceError("not a regular file")
         data = path.read_bytes()
     except OSError as error:
         raise SourceError(f"cannot read file: {error.strerror or error}") from None
@@ -114,10 +117,16 @@ def write_atomically(files: Dict[Path, Tuple[str, str]]) -> None:
         os.replace(temporary, path)
 
 
+def absolute(path: Path) -> Path:
+    """The absolute path, symlinks kept: `Path.resolve()` raises on a symlink loop before
+    Python 3.13, and a project seen through a symlink keeps its own paths."""
+    return Path(os.path.abspath(path))
+
+
 def find_root(path: Path) -> Path:
     """The nearest directory at or above `path` with a project marker; else the path's own
     directory."""
-    path = path.resolve()
+    path = absolute(path)
     start = path if path.is_dir() else path.parent
     for directory in (start, *start.parents):
         if any((directory / marker).exists() for marker in ROOT_MARKERS):
@@ -128,7 +137,7 @@ def find_root(path: Path) -> Path:
 def module_name(path: Path) -> tuple[str, bool]:
     """The dotted module name of a file, climbing the `__init__.py` chain; and whether the file
     is a package's `__init__`."""
-    path = path.resolve()
+    path = absolute(path)
     is_package = path.name == "__init__.py"
     parts = [] if is_package else [path.stem]
     directory = path.parent
@@ -180,8 +189,8 @@ def walk_python_files(paths: Iterable[Path], excluder: Excluder) -> Iterator[Pat
     """Every `.py` file named or found below the given paths, minus exclusions, sorted."""
     seen: set[Path] = set()
     for path in paths:
-        path = path.resolve()
-        if path.is_file():
+        path = absolute(path)
+        if path.is_file() or not path.is_dir():
             if path not in seen and not excluder.excluded_anywhere(path):
                 seen.add(path)
                 yield path
