@@ -14,7 +14,7 @@ import re
 import warnings
 from pathlib import Path
 from dataclasses import dataclass, replace
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Pattern, Set, Tuple
 
 import libcst as cst
 from libcst._position import CodeRange
@@ -24,11 +24,12 @@ from . import frameworks as fw
 from .calls import TaskCall, recognise
 from .codes import classify, message
 from .flow import FunctionWalker
+from .fragments import Fragment, cut, fragments, hint_lines, interesting_scopes, parse_ast
 from .index import ProjectIndex, Symbol
 from .inference import Env, Evaluator, path_of
 from .settings import Settings
 from .sources import SourceError, read_source
-from .summary import ModuleSummary
+from .summary import FunctionSummary, ModuleSummary
 from .values import (
     UNKNOWN,
     External,
@@ -99,16 +100,31 @@ def _syntax_error(source: str, error: cst.ParserSyntaxError) -> str:
 class ModuleContext:
     """One libcst module under analysis, with what the engine needs to read it."""
 
-    def __init__(self, engine: "Engine", summary: ModuleSummary, module: cst.Module, positions: bool) -> None:
+    def __init__(
+        self,
+        engine: "Engine",
+        summary: ModuleSummary,
+        module: cst.Module,
+        positions: bool,
+        fragment: Optional[Fragment] = None,
+        dedented: FrozenSet[int] = frozenset(),
+    ) -> None:
         self.engine = engine
         self.index = engine.index
         self.summary = summary
         self.module = module
         self.locatable = positions  # a checked module; others are only read for what functions return
+        # A single function cut out of the file (see fragments.py): its positions are shifted back.
+        self.fragment = fragment
+        self.dedented = dedented
         self._positions: Optional[Dict[cst.CSTNode, CodeRange]] = None
         self._module_env: Optional[Env] = None
         self._computing_module_env = False
         self._functions: Optional[Dict[str, Tuple[cst.FunctionDef, Optional[str]]]] = None
+        if fragment is not None:
+            owner = f"{summary.name}.{fragment.owner}" if fragment.owner else None
+            self._functions = {fragment.qualname: (module.body[0], owner)}
+            self._module_env = {}  # module-level names come from the index
 
     # --- text and positions ----------------------------------------------------------------------
 
@@ -126,13 +142,18 @@ class ModuleContext:
 
     def line(self, node: cst.CSTNode) -> int:
         position = self.positions().get(node)
-        return position.start.line if position is not None else 0
+        if position is None:
+            return 0
+        return position.start.line + (self.fragment.start - 1 if self.fragment else 0)
 
     def column(self, node: cst.CSTNode) -> int:
         if isinstance(node, (cst.Tuple, cst.GeneratorExp)) and node.lpar:
             node = node.lpar[0]  # Python's `ast` counts a tuple's or a generator's parentheses
         position = self.positions().get(node)
-        return position.start.column + 1 if position is not None else 0
+        if position is None:
+            return 0
+        shift = self.fragment.indent if self.fragment and position.start.line in self.dedented else 0
+        return position.start.column + 1 + shift
 
     def locate(self, origin: Origin) -> Origin:
         """An origin with its text and line filled in, for a message."""
@@ -225,6 +246,8 @@ class Engine:
         self._in_progress: set = set()
         self._assignments: Dict[str, Value] = {}
         self._scopes: Optional[Set[str]] = None
+        self._sources: Dict[str, Optional[str]] = {}
+        self._fragments: Dict[tuple, Optional[ModuleContext]] = {}
 
     # --- contexts --------------------------------------------------------------------------------
 
@@ -244,6 +267,81 @@ class Engine:
             context = None
         self._contexts[summary.path] = context
         return context
+
+    def source(self, summary: ModuleSummary) -> Optional[str]:
+        if summary.path not in self._sources:
+            try:
+                self._sources[summary.path] = read_source(Path(summary.path))
+            except SourceError:
+                self._sources[summary.path] = None
+        return self._sources[summary.path]
+
+    def fragment_context(
+        self, summary: ModuleSummary, fragment: Fragment, source: str, positions: bool
+    ) -> Optional[ModuleContext]:
+        """One function of a module, parsed alone; None if it does not parse alone."""
+        key = (summary.path, fragment.qualname, fragment.start)
+        if key not in self._fragments:
+            text, dedented = cut(source, fragment.start, fragment.end, fragment.indent)
+            try:
+                module = parse_module(text)
+            except (SourceError, RecursionError):
+                module = None
+            ok = module is not None and len(module.body) == 1 and isinstance(module.body[0], cst.FunctionDef)
+            self._fragments[key] = ModuleContext(self, summary, module, positions, fragment, dedented) if ok else None
+        return self._fragments[key]
+
+    def function_context(self, function: Symbol) -> Optional[Tuple[ModuleContext, str]]:
+        """The context holding a project function's definition, and its qualified name there:
+        the function alone when its summary says where it is, else its whole module."""
+        summary: FunctionSummary = function.node
+        module = function.module
+        if summary.end:
+            source = self.source(module)
+            if source is None:
+                return None
+            owner = summary.qualname.rpartition(".")[0] or None
+            fragment = Fragment(summary.qualname, owner, summary.start, summary.end, summary.indent)
+            ctx = self.fragment_context(module, fragment, source, positions=False)
+            if ctx is not None:
+                return ctx, summary.qualname
+        ctx = self.context(module)
+        return (ctx, summary.qualname) if ctx is not None else None
+
+    def analyse_source(self, summary: ModuleSummary, source: str, hint: Pattern[str]) -> List[Tuple[ModuleContext, List[TaskCall]]]:
+        """The task calls of a checked file, with the context each stands in: only the functions
+        whose lines match `hint` are parsed, unless a match is outside every function."""
+        tree = parse_ast(source)
+        lines = hint_lines(source, hint)
+        cut_out = fragments(tree, lines) if tree is not None else None
+        if cut_out is None:
+            ctx = self.context(summary, source=source, positions=True)
+            scopes = interesting_scopes(tree, lines) if tree is not None else None
+            return [(ctx, self.analyse(ctx, scopes))]
+        results = []
+        for fragment in cut_out:
+            ctx = self.fragment_context(summary, fragment, source, positions=True)
+            if ctx is None:  # does not parse alone (it should): read the whole module
+                whole = self.context(summary, source=source, positions=True)
+                return [(whole, self.analyse(whole, interesting_scopes(tree, lines)))]
+            results.append((ctx, self.analyse_fragment(ctx)))
+        return results
+
+    def analyse_fragment(self, ctx: ModuleContext) -> List[TaskCall]:
+        calls: Dict[int, TaskCall] = {}
+
+        def on_call(node: cst.Call, evaluator: Evaluator) -> None:
+            if id(node) not in calls:
+                call = recognise(node, evaluator)
+                if call is not None:
+                    calls[id(node)] = call
+
+        self._scopes = None
+        fragment = ctx.fragment
+        node, owner = ctx.function(fragment.qualname)
+        qualname = f"{ctx.summary.name}.{fragment.qualname}"
+        self.walk_function(ctx, node, [], owner, qualname, None, on_call)
+        return list(calls.values())
 
     # --- symbols to values -----------------------------------------------------------------------
 
@@ -402,10 +500,11 @@ class Engine:
             return Instances(model, origin)
         if not summary.returns_value:
             return Scalar()
-        ctx = self.context(module)
-        if ctx is None:
+        located = self.function_context(function)
+        if located is None:
             return UNKNOWN
-        found = ctx.function(summary.qualname)
+        ctx, local = located
+        found = ctx.function(local)
         if found is None:
             return UNKNOWN
         node, owner = found

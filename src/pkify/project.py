@@ -18,6 +18,7 @@ import libcst as cst
 from .calls import TaskCall
 from .engine import Engine, Finding, ModuleContext, parse_module
 from .index import ProjectIndex
+from .fragments import hint_lines, interesting_scopes, parse_ast
 from .noqa import NoqaMap
 from .stack import too_deep
 from .settings import Settings
@@ -88,36 +89,6 @@ class _OlderSyntax(cst.CSTTransformer):
         return cst.If(test=cst.Name("True"), body=cst.IndentedBlock([cst.SimpleStatementLine([cst.Pass()])]))
 
 
-def interesting_scopes(source: str, hint: Pattern[str] = TASK_CALL_HINT) -> Optional[Set[str]]:
-    """The functions and classes (by qualified name inside the module, `f.<locals>.g` for
-    nested ones) whose lines hold something that looks like a task call; None when `ast`
-    cannot tell (syntax newer than the running Python): then every scope is walked."""
-    lines = {source.count("\n", 0, m.start()) + 1 for m in hint.finditer(source)}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    scopes: Set[str] = set()
-
-    def visit(body, prefix: str) -> None:
-        for node in body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                name = prefix + node.name
-                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-                if any(first <= line <= node.end_lineno for line in lines):
-                    scopes.add(name)
-                    inner = f"{name}.<locals>." if not isinstance(node, ast.ClassDef) else f"{name}."
-                    visit(node.body, inner)
-            else:
-                for field in ("body", "orelse", "finalbody", "handlers"):
-                    visit(getattr(node, field, ()) or (), prefix)
-
-    visit(tree.body, "")
-    return scopes
-
-
 def summarise_file(path: Path, source: Optional[str] = None) -> ModuleSummary:
     source = read_source(path) if source is None else source
     tree = parse_for_summary(source)
@@ -165,12 +136,18 @@ class Project:
     def analyse(self, path: Path, source: str, hint: Pattern[str] = TASK_CALL_HINT) -> Tuple[ModuleContext, List[TaskCall]]:
         """The parsed module and its task calls (raises SourceError). `hint`: a file's scopes
         without a match are not walked."""
+        summary = self._summary(path, source)
+        ctx = self.engine.context(summary, source=source, positions=True)
+        tree = parse_ast(source)
+        scopes = interesting_scopes(tree, hint_lines(source, hint)) if tree is not None else None
+        return ctx, self.engine.analyse(ctx, scopes)
+
+    def _summary(self, path: Path, source: str) -> ModuleSummary:
         summary = self.index.by_path.get(str(path))
         if summary is None:  # outside the root, or excluded from the index
             summary = summarise_file(path, source)
             self.index.include(summary)
-        ctx = self.engine.context(summary, source=source, positions=True)
-        return ctx, self.engine.analyse(ctx, interesting_scopes(source, hint))
+        return summary
 
     def check(
         self, path: Path, source: Optional[str] = None, display: Optional[str] = None, noqa: bool = True
@@ -186,8 +163,11 @@ class Project:
                 if str(path) not in self.index.by_path:
                     summarise_file(path, source)  # still report a file that does not parse
                 return FileResult(display, [])
-            ctx, calls = self.analyse(path, source)
-            findings = self.engine.findings(ctx, calls, display)
+            summary = self._summary(path, source)
+            findings = []
+            for ctx, calls in self.engine.analyse_source(summary, source, TASK_CALL_HINT):
+                findings.extend(self.engine.findings(ctx, calls, display))
+            findings.sort(key=lambda f: (f.line, f.column, f.code))
             file_settings = self.settings.for_file(path, self.root)
             if file_settings is not self.settings:  # `per-file-ignores` match this file
                 findings = [f for f in findings if file_settings.wants(f.code)]

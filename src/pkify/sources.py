@@ -7,6 +7,7 @@ import contextlib
 import fnmatch
 import io
 import os
+import re
 import stat
 import tempfile
 import tokenize
@@ -155,20 +156,25 @@ class Excluder:
     def __init__(self, patterns: Sequence[str], root: Path) -> None:
         self.patterns = tuple(p.rstrip("/") for p in patterns if p.strip())
         self.root = root
+        # One regular expression for all patterns: a pattern matches a name or a relative path;
+        # one with a `/` matches an absolute path too.
+        either = [fnmatch.translate(p) for p in self.patterns]
+        self._name = re.compile("|".join(either)) if either else None
+        paths = [fnmatch.translate(p) for p in self.patterns if "/" in p]
+        self._path = re.compile("|".join(paths)) if paths else None
 
     def excluded(self, path: Path) -> bool:
-        name = path.name
+        if self._name is None:
+            return False
+        if self._name.match(os.path.normcase(path.name)):
+            return True
         try:
             relative = path.relative_to(self.root).as_posix()
         except ValueError:
             relative = path.as_posix()
-        absolute = path.as_posix()
-        for pattern in self.patterns:
-            if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(relative, pattern):
-                return True
-            if "/" in pattern and fnmatch.fnmatch(absolute, pattern):
-                return True
-        return False
+        if self._name.match(os.path.normcase(relative)):
+            return True
+        return self._path is not None and self._path.match(os.path.normcase(path.as_posix())) is not None
 
     def excluded_anywhere(self, path: Path) -> bool:
         """A path is excluded when it, or a directory between it and the root, is."""

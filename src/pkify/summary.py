@@ -10,8 +10,9 @@ a decorator, a field's target or a manager, and nothing more.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
-from typing import Optional, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 # An expression, as nested tuples:
 #   ("ref", "a.b.c")                  a dotted name
@@ -43,6 +44,9 @@ class FunctionSummary:
     returns: Optional[str]  # the return annotation's source text
     returns_value: bool  # has a `return <expr>` that is not `return None`
     changes_arguments: bool = False  # rebinds or edits its `*args` / `**kwargs` (a converting `__call__`)
+    start: int = 0  # first line, decorators included; with `end` and `indent`, where to cut it out
+    end: int = 0
+    indent: int = 0
 
 
 @dataclass
@@ -130,16 +134,19 @@ def _params(args: ast.arguments) -> Tuple[Param, ...]:
     return tuple(params)
 
 
-def _returns_value(func: ast.AST) -> bool:
-    stack = list(ast.iter_child_nodes(func))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
+_RETURN_VALUE = re.compile(r"^[ \t]*return[ \t(]+(?!None[ \t]*(?:#.*)?$)\S", re.MULTILINE)
+
+
+def _returns_value(func: ast.AST, lines: Optional[List[str]]) -> bool:
+    """Whether the function may return something other than None. Read from its source lines
+    when there are some (a nested function's `return` counts too: that only costs a look)."""
+    if lines is not None:
+        start = func.decorator_list[0].lineno if func.decorator_list else func.lineno
+        return bool(_RETURN_VALUE.search("".join(lines[start - 1 : func.end_lineno])))
+    for node in ast.walk(func):
         if isinstance(node, ast.Return) and node.value is not None:
             if not (isinstance(node.value, ast.Constant) and node.value.value is None):
                 return True
-        stack.extend(ast.iter_child_nodes(node))
     return False
 
 
@@ -168,7 +175,11 @@ def _changes_arguments(func) -> bool:
     return False
 
 
-def function_summary(node, prefix: str) -> FunctionSummary:
+# Methods through which a task class could change the arguments on their way to the task.
+CALLING_METHODS = frozenset({"__call__", "apply_async", "delay"})
+
+
+def function_summary(node, prefix: str, lines: Optional[List[str]] = None) -> FunctionSummary:
     return FunctionSummary(
         name=node.name,
         qualname=prefix + node.name,
@@ -176,8 +187,11 @@ def function_summary(node, prefix: str) -> FunctionSummary:
         params=_params(node.args),
         decorators=tuple(expr(d) for d in node.decorator_list),
         returns=annotation_text(node.returns),
-        returns_value=_returns_value(node),
-        changes_arguments=_changes_arguments(node),
+        returns_value=node.returns is None and _returns_value(node, lines),
+        changes_arguments=node.name in CALLING_METHODS and _changes_arguments(node),
+        start=min([node.lineno, *(d.lineno for d in node.decorator_list)]),
+        end=node.end_lineno or node.lineno,
+        indent=node.col_offset,
     )
 
 
@@ -206,8 +220,9 @@ def _assign_targets(stmt: ast.stmt):
 
 
 class _Collector:
-    def __init__(self, summary: ModuleSummary) -> None:
+    def __init__(self, summary: ModuleSummary, source: str) -> None:
         self.summary = summary
+        self.lines = source.splitlines(keepends=True) if source else None
 
     def module(self, tree: ast.Module, calls: bool) -> None:
         self.block(tree.body, top=True)
@@ -222,7 +237,7 @@ class _Collector:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 self.import_(stmt)
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self.summary.functions[stmt.name] = function_summary(stmt, "")
+                self.summary.functions[stmt.name] = function_summary(stmt, "", self.lines)
             elif isinstance(stmt, ast.ClassDef):
                 self.class_(stmt, "")
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
@@ -277,7 +292,7 @@ class _Collector:
         self.summary.classes[qualname] = cls
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                cls.methods[stmt.name] = function_summary(stmt, qualname + ".")
+                cls.methods[stmt.name] = function_summary(stmt, qualname + ".", self.lines)
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
                 for name, value in _assign_targets(stmt):
                     cls.attributes[name] = expr(value)
@@ -308,5 +323,5 @@ def summarise(tree: ast.Module, name: str, path: str, is_package: bool, source: 
     every call (the slowest part, and rarely needed)."""
     summary = ModuleSummary(name=name, path=path, is_package=is_package)
     calls = not source or "connect(" in source or "register(" in source
-    _Collector(summary).module(tree, calls)
+    _Collector(summary, source).module(tree, calls)
     return summary
