@@ -80,3 +80,16 @@ def test_pkify_excludes_apply_to_flake8(project: Path) -> None:
     (project / "shop" / "migrations").mkdir()
     (project / "shop" / "migrations" / "0002_x.py").write_text(OFFENDING)
     assert "migrations" not in flake8(".", cwd=project).stdout
+
+
+def test_selection_decides_whether_the_plugin_works(project: Path) -> None:
+    def run(*args: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "flake8", *args, "shop"], cwd=project, capture_output=True, text=True
+        ).stdout
+
+    assert "CEL101" in run()  # flake8's default selection includes the plugin's codes
+    assert "CEL101" in run("--select=E9,CEL")
+    assert "CEL101" in run("--select=E9", "--extend-select=CEL1")
+    assert "CEL101" not in run("--select=E9,F63")
+    assert "CEL101" not in run("--extend-ignore=CEL")

@@ -193,12 +193,12 @@ def test_exit_zero(project: Path) -> None:
 
 
 def test_exit_zero_still_reports_internal_errors(project: Path, monkeypatch, capsys) -> None:
-    def broken(self, path, source=None, display=None, noqa=True):
+    def broken(self, path, source, display, noqa):
         return FileResult(display or str(path), [], "internal error: KeyError: 'x'", internal=True)
 
     monkeypatch.chdir(project)
-    monkeypatch.setattr(cli.Project, "check", broken)
-    assert cli.main(["check", "--exit-zero", "shop/views.py"]) == 3
+    monkeypatch.setattr(cli.Project, "_analyse_file", broken)
+    assert cli.main(["check", "--exit-zero", "--no-cache", "-j1", "shop/views.py"]) == 3
     assert "internal error" in capsys.readouterr().err
 
 

@@ -17,11 +17,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from . import __version__
 from . import reporters
 from .codes import CODES
-from .project import FileResult, Project
+from .cache import Cache
+from .project import Project
+from .results import FileResult
 from .rules_doc import rule_list, rule_markdown
 from .stack import with_deep_stack
 from .settings import SERIALIZERS, ConfigError, Settings, parse_per_file_ignores, read_pyproject, split_list
-from .fix import FixOptions, Fixer, describe, unified_diff
 from .sources import (
     Excluder,
     SourceError,
@@ -87,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _project_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-j", "--jobs", type=int, metavar="N",
+                        help="worker processes for files not in the cache (default: the number of CPUs)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write the cache (also: PKIFY_NO_CACHE=1)")
     parser.add_argument("--root", type=Path, help="the project root (default: nearest pyproject.toml, "
                         "setup.cfg, setup.py, manage.py or .git above each path)")
     parser.add_argument("--exclude", type=split_list, metavar="PATTERNS", help="replace the default excludes")
@@ -142,6 +147,8 @@ def _fix(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         root = absolute(args.root or find_root(path))
         named.setdefault(root, []).append(path)
+    from .fix import FixOptions, Fixer, describe, unified_diff  # loads the engine
+
     options = FixOptions(missing=args.missing, imports=args.imports)
     changes: Dict[str, Tuple[str, str]] = {}
     failed = False
@@ -229,14 +236,20 @@ def _check(args: argparse.Namespace) -> int:
             groups.setdefault(root_of(file), []).append((next(counter), file, display, None))
 
     results: List[Tuple[int, FileResult]] = []
+    jobs = args.jobs or os.cpu_count() or 1
     for root, files in groups.items():
         settings = settings_for(root)
-        project = Project.load(root, settings)
+        project = Project.load(root, settings, Cache.for_root(root, enabled=not args.no_cache), jobs)
         excluder = Excluder(settings.excludes, root)
+        on_disk = []
         for order, file, display, source in files:
-            if source is None and excluder.excluded_anywhere(file):
-                continue
-            results.append((order, project.check(file, source, display)))
+            if source is not None:
+                results.append((order, project.check(file, source, display)))
+            elif not excluder.excluded_anywhere(file):
+                on_disk.append((order, file, display))
+        checked = project.check_many([(file, display) for _, file, display in on_disk], jobs=jobs)
+        results.extend((order, result) for (order, _, _), result in zip(on_disk, checked))
+        project.cache.save()
     ordered = [result for _, result in sorted(results, key=lambda r: r[0])]
     return _report(ordered, args, stdin_source)
 

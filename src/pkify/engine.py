@@ -27,6 +27,7 @@ from .flow import FunctionWalker
 from .fragments import Fragment, cut, fragments, hint_lines, interesting_scopes, parse_ast
 from .index import ProjectIndex, Symbol
 from .inference import Env, Evaluator, path_of
+from .results import Finding
 from .settings import Settings
 from .sources import SourceError, read_source
 from .summary import FunctionSummary, ModuleSummary
@@ -47,27 +48,6 @@ from .values import (
 )
 
 BUILTINS = frozenset(dir(builtins))
-
-
-@dataclass(frozen=True)
-class Finding:
-    path: str
-    line: int  # 1-based
-    column: int  # 1-based, in characters
-    code: str
-    message: str
-    call: object = None  # calls.TaskCall, for the fixer; not part of equality
-    argument: object = None
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Finding) and self.key == other.key
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    @property
-    def key(self) -> Tuple[str, int, int, str, str]:
-        return (self.path, self.line, self.column, self.code, self.message)
 
 
 def parse_module(source: str) -> cst.Module:
@@ -248,6 +228,10 @@ class Engine:
         self._scopes: Optional[Set[str]] = None
         self._sources: Dict[str, Optional[str]] = {}
         self._fragments: Dict[tuple, Optional[ModuleContext]] = {}
+        # The other files read while checking one (what its result depends on, for the cache),
+        # and those read while inferring each function's result.
+        self.reads: Set[str] = set()
+        self._result_reads: Dict[tuple, Set[str]] = {}
 
     # --- contexts --------------------------------------------------------------------------------
 
@@ -259,7 +243,9 @@ class Engine:
         if summary.path in self._contexts and existing is None and source is None:
             return None
         try:
-            text = source if source is not None else read_source(Path(summary.path))
+            text = source if source is not None else self.source(summary)
+            if text is None:
+                raise SourceError("cannot read")
             context: Optional[ModuleContext] = ModuleContext(self, summary, parse_module(text), positions)
         except (SourceError, RecursionError):
             if source is not None:
@@ -269,6 +255,7 @@ class Engine:
         return context
 
     def source(self, summary: ModuleSummary) -> Optional[str]:
+        self.reads.add(summary.path)
         if summary.path not in self._sources:
             try:
                 self._sources[summary.path] = read_source(Path(summary.path))
@@ -475,10 +462,14 @@ class Engine:
             if key in self._in_progress:
                 return UNKNOWN
             self._in_progress.add(key)
+            outer, self.reads = self.reads, set()
             try:
                 self._results[key] = self._infer_return(function, receiver)
             finally:
                 self._in_progress.discard(key)
+                self._result_reads[key], self.reads = self.reads, outer | self.reads
+        else:
+            self.reads |= self._result_reads.get(key, set())
         return _with_origin(self._results[key], pending.origin)
 
     def _infer_return(self, function: Symbol, receiver: Value) -> Value:
@@ -690,7 +681,7 @@ class Engine:
                 simple = path_of(argument.node) is not None
                 evidence = replace(evidence, origin=ctx.locate(evidence.origin))
                 text = message(code, ctx.short(argument.node), line, evidence, label, simple, self.settings.serializer)
-                finding = Finding(path, line, column, code, text, call, argument)
+                finding = Finding(path, line, column, code, text)
                 found.setdefault((line, column, code), finding)
         return sorted(found.values(), key=lambda f: (f.line, f.column, f.code))
 

@@ -14,6 +14,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 from flake8.exceptions import ExecutionError
 
 from . import __version__
+from .cache import Cache
 from .project import Project
 from .settings import (
     SERIALIZERS,
@@ -40,6 +41,7 @@ class Plugin:
     name = "pkify"
     version = __version__
 
+    enabled = True
     options: Dict[str, Optional[Tuple[str, ...]]] = {}
     root: Optional[Path] = None
     serializer: Optional[str] = None
@@ -75,6 +77,7 @@ class Plugin:
 
     @classmethod
     def parse_options(cls, options) -> None:
+        cls.enabled = _reported(options)
         cls.options = {attribute: getattr(options, flag[2:].replace("-", "_"), None) for attribute, flag, _ in OPTIONS}
         root = getattr(options, "pkify_root", None)
         cls.root = absolute(Path(root)) if root else None
@@ -85,28 +88,54 @@ class Plugin:
             cls.per_file_ignores = parse_per_file_ignores(per_file, "--pkify-per-file-ignores") if per_file else ()
         except ConfigError as error:
             raise ExecutionError(f"pkify: {error}") from None
+        if cls.enabled:
+            # Here, in flake8's main process: its worker processes inherit the index.
+            cls._project(cls.root or find_root(Path.cwd()))
 
-    def run(self) -> Iterator[Tuple[int, int, str, type]]:
-        path = Path(self.filename)
-        root = self.root or find_root(path if path.exists() else Path.cwd())
+    @classmethod
+    def _project(cls, root: Path) -> Optional[Project]:
         try:
             settings = read_pyproject(root)
         except ConfigError:
-            return  # `pkify check` reports configuration errors; flake8 has no channel for them
-        overrides = {k: tuple(v) for k, v in self.options.items() if v}
+            return None  # `pkify check` reports configuration errors; flake8 has no channel for them
+        overrides = {k: tuple(v) for k, v in cls.options.items() if v}
         if "extend_exclude" in overrides:
             overrides["extend_exclude"] = settings.extend_exclude + overrides["extend_exclude"]
-        if self.serializer:
-            overrides["serializer"] = self.serializer
-        if self.per_file_ignores:
-            overrides["per_file_ignores"] = settings.per_file_ignores + self.per_file_ignores
+        if cls.serializer:
+            overrides["serializer"] = cls.serializer
+        if cls.per_file_ignores:
+            overrides["per_file_ignores"] = settings.per_file_ignores + cls.per_file_ignores
         settings = replace(settings, **overrides)
-        if path.exists() and Excluder(settings.excludes, root).excluded_anywhere(absolute(path)):
-            return
         key = (root, settings)
         if key not in _projects:
-            _projects[key] = Project.load(root, settings)
-        project = _projects[key]
+            _projects[key] = Project.load(root, settings, Cache.for_root(root))
+            _projects[key].cache.save()
+        return _projects[key]
+
+    def run(self) -> Iterator[Tuple[int, int, str, type]]:
+        if not self.enabled:
+            return  # flake8 would not show CEL codes: nothing to compute
+        path = Path(self.filename)
+        root = self.root or find_root(path if path.exists() else Path.cwd())
+        project = self._project(root)
+        if project is None:
+            return
+        if path.exists() and Excluder(project.settings.excludes, root).excluded_anywhere(absolute(path)):
+            return
         result = with_deep_stack(project.check, path, "".join(self.lines), display=self.filename, noqa=False)
         for finding in result.findings:
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
+
+
+def _reported(options) -> bool:
+    """Whether flake8 will show CEL codes: not when `--select` is given without them (a run for
+    other checks, `flake8 --select=E9,F63`), or when they are ignored."""
+
+    def longest(prefixes) -> int:
+        return max((len(p) for p in prefixes or () if "CEL101".startswith(p)), default=-1)
+
+    select = list(getattr(options, "select", None) or ())
+    extend = list(getattr(options, "extend_select", None) or ())
+    selected = longest(select + extend) if select else max(longest(extend), 0)
+    ignored = longest([*(getattr(options, "ignore", None) or ()), *(getattr(options, "extend_ignore", None) or ())])
+    return selected >= 0 and selected >= ignored if ignored >= 0 else selected >= 0

@@ -7,23 +7,25 @@ Python file under the root; `Project.check(path)` gives one file's findings.
 from __future__ import annotations
 
 import ast
+import concurrent.futures
+import multiprocessing
+import os
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Pattern, Set, Tuple
+from stat import S_ISREG
+from typing import Dict, Iterable, List, Optional, Pattern, Tuple
 
-import libcst as cst
-
-from .calls import TaskCall
-from .engine import Engine, Finding, ModuleContext, parse_module
+from .cache import Cache, FileEntry, ResultEntry, digest, stat_key
 from .index import ProjectIndex
 from .fragments import hint_lines, interesting_scopes, parse_ast
 from .noqa import NoqaMap
-from .stack import too_deep
+from .results import FileResult, Finding
+from .stack import too_deep, with_deep_stack
 from .settings import Settings
-from .sources import Excluder, SourceError, absolute, module_name, read_source, walk_python_files
-from .summary import ModuleSummary, summarise
+from .sources import Excluder, SourceError, absolute, decode_source, module_name, read_source, walk_python_files
+from .summary import ModuleSummary, declarations, summarise
 
 # Files without any of these are not parsed by libcst at all: they hold no task call.
 TASK_CALL_HINT = re.compile(
@@ -33,9 +35,7 @@ TASK_CALL_HINT = re.compile(
 
 
 def parse_for_summary(source: str) -> ast.Module:
-    """The `ast` of a file, also for syntax newer than the running Python: libcst parses it and
-    the few constructs the old `ast` rejects are rewritten into ones it accepts (a summary
-    never looks inside them)."""
+    """The `ast` of a file, also for syntax newer than the running Python (see newer_syntax)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -44,49 +44,9 @@ def parse_for_summary(source: str) -> ast.Module:
         pass
     except (ValueError, RecursionError, MemoryError) as error:
         raise SourceError(f"cannot parse: {error}") from None
-    module = parse_module(source)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(module.visit(_OlderSyntax()).code)
-    except (SyntaxError, ValueError, RecursionError) as error:
-        raise SourceError(f"cannot summarise syntax this Python does not know: {error}") from None
+    from .newer_syntax import parse_with_libcst  # libcst is loaded only for such files
 
-
-class _OlderSyntax(cst.CSTTransformer):
-    """Newer syntax, rewritten for an older `ast`: PEP 758 `except A, B:`, PEP 695 type
-    parameters and `type` statements, PEP 701 f-strings and PEP 750 t-strings, `match` and
-    `except*`."""
-
-    def leave_ExceptHandler(self, original, updated):
-        if isinstance(updated.type, cst.Tuple) and not updated.type.lpar:
-            return updated.with_changes(type=updated.type.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]))
-        return updated
-
-    def leave_ExceptStarHandler(self, original, updated):
-        handler = cst.ExceptHandler(body=updated.body, type=updated.type, name=updated.name)
-        return self.leave_ExceptHandler(original, handler)
-
-    def leave_TryStar(self, original, updated):
-        return cst.Try(body=updated.body, handlers=updated.handlers, orelse=updated.orelse, finalbody=updated.finalbody)
-
-    def leave_FunctionDef(self, original, updated):
-        return updated.with_changes(type_parameters=None)
-
-    def leave_ClassDef(self, original, updated):
-        return updated.with_changes(type_parameters=None)
-
-    def leave_TypeAlias(self, original, updated):
-        return cst.Assign(targets=[cst.AssignTarget(updated.name)], value=updated.value)
-
-    def leave_FormattedString(self, original, updated):
-        return cst.SimpleString('""')
-
-    def leave_TemplatedString(self, original, updated):
-        return cst.SimpleString('""')
-
-    def leave_Match(self, original, updated):
-        return cst.If(test=cst.Name("True"), body=cst.IndentedBlock([cst.SimpleStatementLine([cst.Pass()])]))
+    return parse_with_libcst(source)
 
 
 def summarise_file(path: Path, source: Optional[str] = None) -> ModuleSummary:
@@ -106,36 +66,149 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-@dataclass
-class FileResult:
-    path: str
-    findings: List[Finding]
-    error: Optional[str] = None  # one line: why the file could not be checked
-    internal: bool = False  # the error is pkify's own fault
+def summarise_entry(path: Path, previous: Optional[FileEntry] = None) -> Tuple[FileEntry, Optional[ModuleSummary]]:
+    """Read and summarise one file: what the cache keeps of it, and its summary. `previous`:
+    its cached entry; when only the file's stat changed, the cached summary stands (None)."""
+    try:
+        stat = os.stat(path)
+        if not S_ISREG(stat.st_mode):
+            raise SourceError("not a regular file")
+        data = path.read_bytes()
+    except OSError as error:
+        return FileEntry((0, 0, 0), "", "", f"cannot read file: {error.strerror or error}", False), None
+    except SourceError as error:
+        return FileEntry((0, 0, 0), "", "", str(error), False), None
+    content = digest(data)
+    if previous is not None and previous.digest == content:
+        return replace(previous, stat=stat_key(stat)), None
+    try:
+        source = decode_source(data)
+        summary = summarise_file(path, source)
+    except SourceError as error:
+        return FileEntry(stat_key(stat), content, "", str(error), False), None
+    except Exception as error:  # a bug: the file is left out of the index and reported when checked
+        return FileEntry(stat_key(stat), content, "", f"internal error: {describe_error(error)}", False), None
+    entry = FileEntry(
+        stat_key(stat), content, digest(declarations(summary).encode()), None, bool(TASK_CALL_HINT.search(source))
+    )
+    return entry, summary
+
+
+def _summarise_all(items: List[Tuple[Path, Optional[FileEntry]]]):
+    return [summarise_entry(path, previous) for path, previous in items]
+
+
+_work = None  # what forked workers run (a closure cannot be pickled; a fork inherits it)
+
+
+def _run_work(chunk: list) -> list:
+    return with_deep_stack(_work, chunk)
+
+
+def in_parallel(function, items: list, jobs: int, chunks_per_job: int = 4) -> list:
+    """`function(items)`, computed chunk by chunk in `jobs` forked worker processes when there
+    is enough work; in this process on platforms without fork."""
+    global _work
+    if jobs <= 1 or len(items) < 2 * jobs or "fork" not in multiprocessing.get_all_start_methods():
+        return function(items)
+    size = max(1, len(items) // (jobs * chunks_per_job))
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    _work = function
+    try:
+        context = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            return [result for part in pool.map(_run_work, chunks) for result in part]
+    finally:
+        _work = None
 
 
 class Project:
-    def __init__(self, root: Path, settings: Settings, summaries: Iterable[ModuleSummary]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        settings: Settings,
+        summaries: Optional[Iterable[ModuleSummary]] = None,
+        cache: Optional[Cache] = None,
+        files: Optional[Dict[str, FileEntry]] = None,
+    ) -> None:
+        """`summaries`: the project's modules; None: those of the cache, read when needed."""
         self.root = root
         self.settings = settings
-        self.index = ProjectIndex(root, summaries, settings)
-        self.engine = Engine(self.index, settings)
+        self.cache = cache if cache is not None else Cache()
+        self.files: Dict[str, FileEntry] = files or {}
+        self._summaries = summaries
+        self._index: Optional[ProjectIndex] = None
+        self._engine = None
+        self.settings_key = digest(repr(settings).encode())
+        self.fingerprint = digest(
+            "|".join(f"{path}:{entry.declarations}" for path, entry in sorted(self.files.items())).encode()
+        )
+
+    @property
+    def index(self) -> ProjectIndex:
+        """The project index, built when a file needs analysing (a run where nothing changed
+        does without it)."""
+        if self._index is None:
+            summaries = self._summaries
+            if summaries is None:
+                cached = self.cache.summaries
+                for path, entry in self.files.items():
+                    if entry.error is None and path not in cached:  # its summary was lost: again
+                        entry, summary = summarise_entry(Path(path))
+                        self.files[path] = entry
+                        if summary is not None:
+                            cached[path] = summary
+                            self.cache.summaries_dirty = self.cache.dirty = True
+                summaries = [cached[path] for path in self.files if path in cached]
+            self._index = ProjectIndex(self.root, summaries, self.settings)
+        return self._index
+
+    @property
+    def engine(self):
+        """The analysis engine, built (and libcst loaded) only when a file needs analysing."""
+        if self._engine is None:
+            from .engine import Engine
+
+            self._engine = Engine(self.index, self.settings)
+        return self._engine
 
     @classmethod
-    def load(cls, root: Path, settings: Settings) -> "Project":
-        summaries: Dict[str, ModuleSummary] = {}
+    def load(cls, root: Path, settings: Settings, cache: Optional[Cache] = None, jobs: int = 1) -> "Project":
+        """The project under `root`: every Python file summarised, or its summary taken from
+        the cache when the file has not changed."""
+        cache = cache if cache is not None else Cache()
+        entries: Dict[str, FileEntry] = {}
+        stale: List[Tuple[Path, Optional[FileEntry]]] = []
         for path in walk_python_files([root], Excluder(settings.excludes, root)):
+            key = str(path)
+            entry = cache.files.get(key)
             try:
-                summaries[str(path)] = summarise_file(path)
-            except SourceError:
-                continue  # reported when the file itself is checked
-            except Exception:  # a bug; the file is reported when checked
-                continue
-        return cls(root, settings, summaries.values())
+                unchanged = entry is not None and entry.stat == stat_key(os.stat(path))
+            except OSError:
+                unchanged = False
+            if unchanged:
+                entries[key] = entry
+            else:
+                stale.append((path, entry))
+        fresh = {}
+        for (path, _), (entry, summary) in zip(stale, in_parallel(_summarise_all, stale, jobs)):
+            entries[str(path)] = entry
+            if summary is not None:
+                fresh[str(path)] = summary
+        if stale or len(entries) != len(cache.files):
+            if fresh or len(entries) != len(cache.files):
+                summaries = cache.summaries  # read before `files` changes: it filters on them
+                summaries.update(fresh)
+                for gone in set(summaries) - set(entries):
+                    del summaries[gone]
+                cache.summaries_dirty = True
+            cache.files = entries
+            cache.dirty = True
+        return cls(root, settings, None, cache, entries)
 
-    def analyse(self, path: Path, source: str, hint: Pattern[str] = TASK_CALL_HINT) -> Tuple[ModuleContext, List[TaskCall]]:
-        """The parsed module and its task calls (raises SourceError). `hint`: a file's scopes
-        without a match are not walked."""
+    def analyse(self, path: Path, source: str, hint: Pattern[str] = TASK_CALL_HINT):
+        """The parsed module (engine.ModuleContext) and its task calls (raises SourceError);
+        `hint`: a file's functions without a match are not walked."""
         summary = self._summary(path, source)
         ctx = self.engine.context(summary, source=source, positions=True)
         tree = parse_ast(source)
@@ -154,8 +227,51 @@ class Project:
     ) -> FileResult:
         """Findings for one file. `source` when it is not read from disk (stdin, flake8);
         `noqa`: drop findings silenced by `# noqa` comments (flake8 does that itself)."""
+        result, entry = self.check_uncached(path, source, display, noqa)
+        if entry is not None:
+            self.cache.results[str(absolute(path))] = entry
+            self.cache.dirty = True
+        return result
+
+    def check_uncached(
+        self, path: Path, source: Optional[str] = None, display: Optional[str] = None, noqa: bool = True
+    ) -> Tuple[FileResult, Optional[ResultEntry]]:
+        """The result, and what the cache should keep of it (None when it already has it, or
+        when the source did not come from disk)."""
         display = display or str(path)
         path = absolute(path)
+        file = self.files.get(str(path)) if source is None else None
+        if file is not None:
+            if file.error is not None:
+                return FileResult(display, [], file.error, file.error.startswith("internal error")), None
+            if not file.hint:
+                return FileResult(display, []), None
+            cached = self.cache.results.get(str(path))
+            if cached is not None and self._valid(cached, file, noqa):
+                findings = [Finding(display, *row) for row in cached.findings]
+                return FileResult(display, findings, cached.error, cached.internal), None
+        if self._engine is not None:
+            self.engine.reads.clear()
+        result = self._analyse_file(path, source, display, noqa)
+        if file is None:
+            return result, None
+        reads = tuple(
+            (read, self.files[read].digest) for read in sorted(self.engine.reads) if read in self.files
+        )
+        rows = tuple((f.line, f.column, f.code, f.message) for f in result.findings)
+        entry = ResultEntry(file.digest, self.fingerprint, self.settings_key, noqa, reads, rows, result.error, result.internal)
+        return result, entry
+
+    def _valid(self, cached: ResultEntry, file: FileEntry, noqa: bool) -> bool:
+        return (
+            cached.digest == file.digest
+            and cached.fingerprint == self.fingerprint
+            and cached.settings == self.settings_key
+            and cached.noqa == noqa
+            and all(read in self.files and self.files[read].digest == content for read, content in cached.reads)
+        )
+
+    def _analyse_file(self, path: Path, source: Optional[str], display: str, noqa: bool) -> FileResult:
         try:
             if source is None:
                 source = read_source(path)
@@ -182,3 +298,33 @@ class Project:
             if too_deep(error):
                 return FileResult(display, [], "too deeply nested to analyse")
             return FileResult(display, [], f"internal error: {describe_error(error)}", internal=True)
+
+    def check_many(self, files: List[Tuple[Path, str]], noqa: bool = True, jobs: int = 1) -> List[FileResult]:
+        """`check` for several (path, display) pairs, the uncached ones in `jobs` processes."""
+        results: Dict[int, FileResult] = {}
+        todo = []
+        for number, (path, display) in enumerate(files):
+            if self._needs_analysis(path, noqa):
+                todo.append((number, path, display))
+            else:
+                results[number] = self.check_uncached(path, None, display, noqa)[0]
+
+        def work(items):
+            return [(number, *self.check_uncached(path, None, display, noqa)) for number, path, display in items]
+
+        for number, result, entry in in_parallel(work, todo, jobs, chunks_per_job=2):
+            results[number] = result
+            if entry is not None:
+                self.cache.results[str(absolute(files[number][0]))] = entry
+                self.cache.dirty = True
+        return [results[number] for number in range(len(files))]
+
+    def _needs_analysis(self, path: Path, noqa: bool) -> bool:
+        """Whether checking the file means running the engine (nothing cached for it)."""
+        file = self.files.get(str(absolute(path)))
+        if file is None:
+            return True
+        if file.error is not None or not file.hint:
+            return False
+        cached = self.cache.results.get(str(absolute(path)))
+        return cached is None or not self._valid(cached, file, noqa)

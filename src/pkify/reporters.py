@@ -20,8 +20,7 @@ from urllib.parse import quote
 
 from . import __version__
 from .codes import CODES
-from .engine import Finding
-from .project import FileResult
+from .results import FileResult, Finding
 from .rules_doc import prose, rule_markdown
 
 FORMATS = ("text", "json", "sarif", "github")

@@ -325,3 +325,31 @@ def summarise(tree: ast.Module, name: str, path: str, is_package: bool, source: 
     calls = not source or "connect(" in source or "register(" in source
     _Collector(summary, source).module(tree, calls)
     return summary
+
+
+def declarations(summary: ModuleSummary) -> str:
+    """What a module declares, as text without line numbers: two summaries with the same
+    declarations give the same project index, wherever their lines moved."""
+
+    def function(f: FunctionSummary):
+        return (f.qualname, f.params, f.decorators, f.returns, f.returns_value, f.changes_arguments)
+
+    classes = [
+        (c.qualname, c.bases, c.decorators, sorted(c.attributes.items()), sorted(c.meta.items()),
+         [function(m) for m in c.methods.values()])
+        for c in summary.classes.values()
+    ]
+    return repr(
+        (
+            summary.name,
+            summary.is_package,
+            sorted(summary.imports.items()),
+            summary.star_imports,
+            classes,
+            [function(f) for f in summary.functions.values()],
+            sorted(summary.assignments.items()),
+            summary.connections,
+            summary.registrations,
+            sorted(summary.type_checking),
+        )
+    )

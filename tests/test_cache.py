@@ -1,0 +1,157 @@
+"""The on-disk cache: a warm run says what a cold run says, and every change that matters
+invalidates what it must (the file, the project's declarations, the settings, the other files
+whose bodies the analysis read)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MODELS = """\
+from celery import shared_task
+from django.db import models
+
+
+class Order(models.Model):
+    number = models.CharField(max_length=20)
+
+
+@shared_task
+def send_receipt(order):
+    pass
+"""
+
+HELPERS = """\
+from .models import Order
+
+
+def latest_order():
+    return Order.objects.last()
+"""
+
+VIEWS = """\
+from .helpers import latest_order
+from .models import send_receipt
+
+
+def view():
+    send_receipt.delay(latest_order())
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "shop").mkdir(parents=True)
+    (root / "manage.py").write_text("")
+    (root / "shop" / "__init__.py").write_text("")
+    (root / "shop" / "models.py").write_text(MODELS)
+    (root / "shop" / "helpers.py").write_text(HELPERS)
+    (root / "shop" / "views.py").write_text(VIEWS)
+    return root
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch) -> Path:
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("PKIFY_CACHE_DIR", str(directory))
+    return directory
+
+
+def check(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pkify", "check", *args, "."], cwd=project, capture_output=True, text=True
+    )
+
+
+def touch(path: Path) -> None:
+    """A new mtime, so that the cache must look at the content."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+def test_a_warm_run_repeats_the_cold_one(project: Path, cache_dir: Path) -> None:
+    cold = check(project)
+    assert cold.returncode == 1 and "views.py:6:24: CEL101" in cold.stdout
+    assert len(list(cache_dir.glob("*.pickle"))) == 2
+    warm = check(project)
+    assert (warm.returncode, warm.stdout, warm.stderr) == (cold.returncode, cold.stdout, cold.stderr)
+
+
+def test_editing_the_checked_file(project: Path, cache_dir: Path) -> None:
+    check(project)
+    views = project / "shop" / "views.py"
+    views.write_text(VIEWS.replace("latest_order())", "latest_order().pk)"))
+    touch(views)
+    assert check(project).returncode == 0
+
+
+def test_editing_the_body_of_a_function_the_analysis_read(project: Path, cache_dir: Path) -> None:
+    assert check(project).returncode == 1
+    helpers = project / "shop" / "helpers.py"
+    helpers.write_text(HELPERS.replace("Order.objects.last()", "Order.objects.last().pk"))
+    touch(helpers)
+    assert check(project).returncode == 0, "views.py's result depended on helpers.py's body"
+
+
+def test_editing_a_declaration_elsewhere(project: Path, cache_dir: Path) -> None:
+    assert check(project).returncode == 1
+    models = project / "shop" / "models.py"
+    models.write_text(MODELS.replace("@shared_task\n", ""))  # no longer a task
+    touch(models)
+    assert check(project).returncode == 0
+
+
+def test_settings_are_part_of_the_key(project: Path, cache_dir: Path) -> None:
+    assert check(project).returncode == 1
+    assert check(project, "--ignore", "CEL101").returncode == 0
+    (project / "pyproject.toml").write_text('[tool.pkify]\nignore = ["CEL1"]\n')
+    assert check(project).returncode == 0
+
+
+def test_a_file_that_stops_parsing_and_one_that_goes(project: Path, cache_dir: Path) -> None:
+    check(project)
+    (project / "shop" / "helpers.py").write_text("def broken(:\n")
+    result = check(project)
+    assert "shop/helpers.py: error: syntax error" in result.stderr
+    (project / "shop" / "helpers.py").unlink()
+    result = check(project)
+    assert result.stderr == "" and result.returncode == 0  # the import no longer resolves: silent
+
+
+@pytest.mark.parametrize("damage", ["delete", "garbage", "truncate", "other-version", "lose-summaries"])
+def test_a_damaged_cache_is_ignored(project: Path, cache_dir: Path, damage: str) -> None:
+    cold = check(project)
+    files = sorted(cache_dir.glob("*.pickle"))
+    main = next(p for p in files if not p.name.endswith(".summaries.pickle"))
+    summaries = next(p for p in files if p.name.endswith(".summaries.pickle"))
+    if damage == "delete":
+        for path in files:
+            path.unlink()
+    elif damage == "garbage":
+        main.write_bytes(b"not a pickle at all")
+        summaries.write_bytes(b"\x80\x04garbage")
+    elif damage == "truncate":
+        main.write_bytes(main.read_bytes()[:20])
+    elif damage == "other-version":
+        import pickle
+
+        data = pickle.loads(main.read_bytes())
+        data["version"] = "0.0.0-old"
+        main.write_bytes(pickle.dumps(data))
+    else:
+        summaries.unlink()
+        (project / "shop" / "views.py").write_text(VIEWS + "\n")  # something must be analysed again
+    warm = check(project)
+    assert "Traceback" not in warm.stderr and "internal error" not in warm.stderr, warm.stderr
+    assert (warm.returncode, warm.stdout) == (cold.returncode, cold.stdout)
+    assert check(project).stdout == cold.stdout  # and the rewritten cache works
+
+
+def test_no_cache(project: Path, cache_dir: Path) -> None:
+    check(project, "--no-cache")
+    assert not cache_dir.exists() or not list(cache_dir.iterdir())
