@@ -11,19 +11,7 @@ from pathlib import Path
 
 import pytest
 
-MODELS = """\
-from celery import shared_task
-from django.db import models
-
-
-class Order(models.Model):
-    number = models.CharField(max_length=20)
-
-
-@shared_task
-def send_receipt(order):
-    pass
-"""
+from test_cli import MODELS
 
 HELPERS = """\
 from .models import Order

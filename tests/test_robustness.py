@@ -27,28 +27,7 @@ from corpus import cache_dir
 from pkify.project import Project
 from pkify.settings import Settings
 
-MODELS = """\
-from celery import shared_task
-from django.db import models
-
-
-class Order(models.Model):
-    number = models.CharField(max_length=20)
-
-
-@shared_task
-def send_receipt(order):
-    pass
-"""
-
-OFFENDING = """\
-from shop.models import Order, send_receipt
-
-
-def pay(pk):
-    order = Order.objects.get(pk=pk)
-    send_receipt.delay(order)
-"""
+from test_cli import MODELS, OFFENDING  # noqa: E402 - the same small project
 
 # views.py's finding: it must be reported whatever else is in the project.
 VIEWS_FINDING = "shop/views.py:6:24: CEL101"
