@@ -44,11 +44,16 @@ def project(tmp_path: Path) -> Path:
 
 
 def run(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    """`python -m pkify ...`; a hang fails the test (TimeoutExpired) instead of stalling it."""
-    return subprocess.run(
-        [sys.executable, "-m", "pkify", *args], cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL,
-        timeout=timeout,
-    )
+    """`python -m pkify ...`, with an empty cache of its own (every run is a cold one, and
+    nothing is left in the user's cache); a hang fails the test (TimeoutExpired) instead of
+    stalling it."""
+    with tempfile.TemporaryDirectory(prefix="pkify-cache-") as cache:
+        env = {**os.environ, "PKIFY_CACHE_DIR": cache}
+        env.pop("PKIFY_NO_CACHE", None)
+        return subprocess.run(
+            [sys.executable, "-m", "pkify", *args], cwd=cwd, env=env, capture_output=True,
+            stdin=subprocess.DEVNULL, timeout=timeout,
+        )
 
 
 def assert_robust(
@@ -389,10 +394,7 @@ def test_a_named_pipe_does_not_hang(project: Path) -> None:
 
 
 def _assert_corpus_run(name: str, root: Path, package: Path, capsys, timeout: float = 1800) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "pkify", "check", "--format", "json", "--root", str(root), str(package)],
-        capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout,
-    )
+    result = run("check", "--format", "json", "--root", str(root), str(package), cwd=root, timeout=timeout)
     stderr = result.stderr.decode("utf-8", "replace")
     assert "internal error" not in stderr, stderr
     assert "Traceback" not in stderr, stderr

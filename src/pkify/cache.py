@@ -19,10 +19,12 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Optional, Tuple
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .summary import ModuleSummary
 
 from . import __version__
-from .summary import ModuleSummary
 
 FORMAT = 1  # bump when the entries change shape
 StatKey = Tuple[int, int, int]
@@ -74,12 +76,12 @@ class Cache:
         self.path = path  # None: an in-memory cache that is never saved
         self.files: Dict[str, FileEntry] = {}
         self.results: Dict[str, ResultEntry] = {}
-        self._summaries: Optional[Dict[str, ModuleSummary]] = None if path else {}
+        self._summaries: "Optional[Dict[str, ModuleSummary]]" = None if path else {}
         self.dirty = False
         self.summaries_dirty = False
 
     @property
-    def summaries(self) -> Dict[str, ModuleSummary]:
+    def summaries(self) -> "Dict[str, ModuleSummary]":
         if self._summaries is None:
             self._summaries = {}
             try:

@@ -20,7 +20,6 @@ from .codes import CODES
 from .cache import Cache
 from .project import Project
 from .results import FileResult
-from .rules_doc import rule_list, rule_markdown
 from .stack import with_deep_stack
 from .settings import SERIALIZERS, ConfigError, Settings, parse_per_file_ignores, read_pyproject, split_list
 from .sources import (
@@ -223,17 +222,17 @@ def _check(args: argparse.Namespace) -> int:
             roots[directory] = find_root(path)
         return roots[directory]
 
-    # root -> [(order, file, display, source given on stdin)]
-    groups: Dict[Path, List[Tuple[int, Path, str, Optional[str]]]] = {}
+    # root -> [(order, file, display, source given on stdin, the root its walk excluded from)]
+    groups: Dict[Path, List[Tuple[int, Path, str, Optional[str], Optional[Path]]]] = {}
     counter = itertools.count()
     for path, raw in targets:
         if stdin_source is not None and raw == (args.stdin_filename or "stdin"):
-            groups.setdefault(root_of(absolute(path)), []).append((0, path, raw, stdin_source))
+            groups.setdefault(root_of(absolute(path)), []).append((0, path, raw, stdin_source, None))
             continue
         walk_root = absolute(args.root) if args.root else find_root(path)
         for file in walk_python_files([path], Excluder(settings_for(walk_root).excludes, walk_root)):
             display = raw if path.is_file() else os.path.join(raw, os.path.relpath(file, absolute(path)))
-            groups.setdefault(root_of(file), []).append((next(counter), file, display, None))
+            groups.setdefault(root_of(file), []).append((next(counter), file, display, None, walk_root))
 
     results: List[Tuple[int, FileResult]] = []
     jobs = args.jobs or os.cpu_count() or 1
@@ -242,10 +241,10 @@ def _check(args: argparse.Namespace) -> int:
         project = Project.load(root, settings, Cache.for_root(root, enabled=not args.no_cache), jobs)
         excluder = Excluder(settings.excludes, root)
         on_disk = []
-        for order, file, display, source in files:
+        for order, file, display, source, walked_from in files:
             if source is not None:
                 results.append((order, project.check(file, source, display)))
-            elif not excluder.excluded_anywhere(file):
+            elif walked_from == root or not excluder.excluded_anywhere(file):
                 on_disk.append((order, file, display))
         checked = project.check_many([(file, display) for _, file, display in on_disk], jobs=jobs)
         results.extend((order, result) for (order, _, _), result in zip(on_disk, checked))
@@ -291,12 +290,16 @@ def _line_reader(stdin_name: str, stdin_source: Optional[str]) -> reporters.Line
 
 def _rule(code: Optional[str]) -> int:
     if code is None:
+        from .rules_doc import rule_list
+
         sys.stdout.write(rule_list())
         return EXIT_CLEAN
     found = CODES.get(code.upper())
     if found is None:
         print(f"pkify: error: unknown code {code} (known: {', '.join(CODES)})", file=sys.stderr)
         return EXIT_USAGE
+    from .rules_doc import rule_markdown
+
     sys.stdout.write(rule_markdown(found))
     return EXIT_CLEAN
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
-from .values import Instance, Instances, Mapping, Origin, QuerySet, Sequence, Value
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover - the engine's values, for annotations only
+    from .values import Origin, Value
 
 
 @dataclass(frozen=True)
@@ -199,30 +202,6 @@ _WHAT = {
     "related manager": "a related manager",
     "values queryset": "a `values()` QuerySet",
 }
-
-
-def classify(value: Value, depth: int = 0) -> Optional[Tuple[str, Value]]:
-    """The code an argument value deserves, and the value that is the evidence; None if it is
-    fine or unknown."""
-    if isinstance(value, Instance):
-        return "CEL101", value
-    if isinstance(value, QuerySet):
-        return "CEL102", value
-    if isinstance(value, Instances):
-        return "CEL103", value
-    if isinstance(value, (Sequence, Mapping)) and depth < 5:
-        items = [v for _, v in value.items] if isinstance(value, Sequence) else [v for _, _, v, _ in value.entries]
-        if isinstance(value, Mapping):
-            items.append(value.values)
-        found = [classify(v, depth + 1) for v in items]
-        found = [f for f in found if f is not None]
-        inner = next((f for f in found if f[0] in ("CEL101", "CEL103")), None)
-        if inner is not None:
-            evidence = inner[1]
-            return "CEL103", Instances(evidence.model, evidence.origin)
-        if found:
-            return "CEL102", found[0][1]
-    return None
 
 
 def instance_text(label: Optional[str]) -> str:

@@ -22,7 +22,7 @@ from libcst.metadata import PositionProvider
 
 from . import frameworks as fw
 from .calls import TaskCall, recognise
-from .codes import classify, message
+from .codes import message
 from .flow import FunctionWalker
 from .fragments import Fragment, cut, fragments, hint_lines, interesting_scopes, parse_ast
 from .index import ProjectIndex, Symbol
@@ -43,6 +43,7 @@ from .values import (
     Pending,
     QuerySet,
     Scalar,
+    Sequence,
     TaskRef,
     Value,
 )
@@ -696,6 +697,30 @@ def _role_value(role: tuple, origin: Origin) -> Value:
     if kind == "queryset":
         return QuerySet(model, origin)
     return Known(kind, None, model)  # "form", "serializer"
+
+
+def classify(value: Value, depth: int = 0) -> Optional[Tuple[str, Value]]:
+    """The code an argument value deserves, and the value that is the evidence; None if it is
+    fine or unknown."""
+    if isinstance(value, Instance):
+        return "CEL101", value
+    if isinstance(value, QuerySet):
+        return "CEL102", value
+    if isinstance(value, Instances):
+        return "CEL103", value
+    if isinstance(value, (Sequence, Mapping)) and depth < 5:
+        items = [v for _, v in value.items] if isinstance(value, Sequence) else [v for _, _, v, _ in value.entries]
+        if isinstance(value, Mapping):
+            items.append(value.values)
+        found = [classify(v, depth + 1) for v in items]
+        found = [f for f in found if f is not None]
+        inner = next((f for f in found if f[0] in ("CEL101", "CEL103")), None)
+        if inner is not None:
+            evidence = inner[1]
+            return "CEL103", Instances(evidence.model, evidence.origin)
+        if found:
+            return "CEL102", found[0][1]
+    return None
 
 
 def _with_origin(value: Value, origin: Origin) -> Value:

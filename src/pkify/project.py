@@ -7,25 +7,24 @@ Python file under the root; `Project.check(path)` gives one file's findings.
 from __future__ import annotations
 
 import ast
-import concurrent.futures
-import multiprocessing
 import os
 import re
 import warnings
 from dataclasses import replace
 from pathlib import Path
 from stat import S_ISREG
-from typing import Dict, Iterable, List, Optional, Pattern, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Pattern, Tuple
 
 from .cache import Cache, FileEntry, ResultEntry, digest, stat_key
-from .index import ProjectIndex
 from .fragments import hint_lines, interesting_scopes, parse_ast
 from .noqa import NoqaMap
 from .results import FileResult, Finding
 from .stack import too_deep, with_deep_stack
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .summary import ModuleSummary
 from .settings import Settings
 from .sources import Excluder, SourceError, absolute, decode_source, module_name, read_source, walk_python_files
-from .summary import ModuleSummary, declarations, summarise
 
 # Files without any of these are not parsed by libcst at all: they hold no task call.
 TASK_CALL_HINT = re.compile(
@@ -49,7 +48,9 @@ def parse_for_summary(source: str) -> ast.Module:
     return parse_with_libcst(source)
 
 
-def summarise_file(path: Path, source: Optional[str] = None) -> ModuleSummary:
+def summarise_file(path: Path, source: Optional[str] = None) -> "ModuleSummary":
+    from .summary import summarise
+
     source = read_source(path) if source is None else source
     tree = parse_for_summary(source)
     name, is_package = module_name(path)
@@ -66,7 +67,7 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def summarise_entry(path: Path, previous: Optional[FileEntry] = None) -> Tuple[FileEntry, Optional[ModuleSummary]]:
+def summarise_entry(path: Path, previous: Optional[FileEntry] = None) -> Tuple[FileEntry, "Optional[ModuleSummary]"]:
     """Read and summarise one file: what the cache keeps of it, and its summary. `previous`:
     its cached entry; when only the file's stat changed, the cached summary stands (None)."""
     try:
@@ -88,6 +89,8 @@ def summarise_entry(path: Path, previous: Optional[FileEntry] = None) -> Tuple[F
         return FileEntry(stat_key(stat), content, "", str(error), False), None
     except Exception as error:  # a bug: the file is left out of the index and reported when checked
         return FileEntry(stat_key(stat), content, "", f"internal error: {describe_error(error)}", False), None
+    from .summary import declarations
+
     entry = FileEntry(
         stat_key(stat), content, digest(declarations(summary).encode()), None, bool(TASK_CALL_HINT.search(source))
     )
@@ -109,7 +112,12 @@ def in_parallel(function, items: list, jobs: int, chunks_per_job: int = 4) -> li
     """`function(items)`, computed chunk by chunk in `jobs` forked worker processes when there
     is enough work; in this process on platforms without fork."""
     global _work
-    if jobs <= 1 or len(items) < 2 * jobs or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or len(items) < 2 * jobs:
+        return function(items)
+    import concurrent.futures
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return function(items)
     size = max(1, len(items) // (jobs * chunks_per_job))
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
@@ -127,7 +135,7 @@ class Project:
         self,
         root: Path,
         settings: Settings,
-        summaries: Optional[Iterable[ModuleSummary]] = None,
+        summaries: "Optional[Iterable[ModuleSummary]]" = None,
         cache: Optional[Cache] = None,
         files: Optional[Dict[str, FileEntry]] = None,
     ) -> None:
@@ -137,7 +145,7 @@ class Project:
         self.cache = cache if cache is not None else Cache()
         self.files: Dict[str, FileEntry] = files or {}
         self._summaries = summaries
-        self._index: Optional[ProjectIndex] = None
+        self._index = None
         self._engine = None
         self.settings_key = digest(repr(settings).encode())
         self.fingerprint = digest(
@@ -145,7 +153,7 @@ class Project:
         )
 
     @property
-    def index(self) -> ProjectIndex:
+    def index(self):
         """The project index, built when a file needs analysing (a run where nothing changed
         does without it)."""
         if self._index is None:
@@ -160,6 +168,8 @@ class Project:
                             cached[path] = summary
                             self.cache.summaries_dirty = self.cache.dirty = True
                 summaries = [cached[path] for path in self.files if path in cached]
+            from .index import ProjectIndex
+
             self._index = ProjectIndex(self.root, summaries, self.settings)
         return self._index
 
@@ -215,7 +225,7 @@ class Project:
         scopes = interesting_scopes(tree, hint_lines(source, hint)) if tree is not None else None
         return ctx, self.engine.analyse(ctx, scopes)
 
-    def _summary(self, path: Path, source: str) -> ModuleSummary:
+    def _summary(self, path: Path, source: str) -> "ModuleSummary":
         summary = self.index.by_path.get(str(path))
         if summary is None:  # outside the root, or excluded from the index
             summary = summarise_file(path, source)

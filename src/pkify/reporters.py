@@ -16,12 +16,10 @@ import os
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional
-from urllib.parse import quote
 
 from . import __version__
 from .codes import CODES
 from .results import FileResult, Finding
-from .rules_doc import prose, rule_markdown
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -98,10 +96,14 @@ def artifact_uri(path: str, cwd: Path) -> Dict[str, str]:
         relative = absolute.relative_to(Path(os.path.abspath(cwd)))
     except ValueError:
         return {"uri": absolute.as_uri()}
+    from urllib.parse import quote
+
     return {"uri": quote(relative.as_posix()), "uriBaseId": "%SRCROOT%"}
 
 
 def sarif_rules() -> List[dict]:
+    from .rules_doc import prose, rule_markdown
+
     rules = []
     for code in CODES.values():
         rules.append(

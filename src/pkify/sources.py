@@ -12,7 +12,7 @@ import stat
 import tempfile
 import tokenize
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "manage.py", ".git")
 
@@ -151,68 +151,81 @@ def module_name(path: Path) -> tuple[str, bool]:
 
 
 class Excluder:
-    """flake8-style exclusion: a pattern matches a file or directory's name or its path."""
+    """flake8-style exclusion: a pattern matches a file or directory's name or its path
+    (relative to the root; with a `/`, also absolute). Works on strings: it runs for every
+    file of a project."""
 
     def __init__(self, patterns: Sequence[str], root: Path) -> None:
         self.patterns = tuple(p.rstrip("/") for p in patterns if p.strip())
         self.root = root
-        # One regular expression for all patterns: a pattern matches a name or a relative path;
-        # one with a `/` matches an absolute path too.
+        self._root = os.path.abspath(root)
         either = [fnmatch.translate(p) for p in self.patterns]
         self._name = re.compile("|".join(either)) if either else None
         paths = [fnmatch.translate(p) for p in self.patterns if "/" in p]
         self._path = re.compile("|".join(paths)) if paths else None
 
     def excluded(self, path: Path) -> bool:
+        return self._excluded(os.path.abspath(path))
+
+    def _excluded(self, path: str) -> bool:
+        """`path`: absolute, normalised."""
         if self._name is None:
             return False
-        if self._name.match(os.path.normcase(path.name)):
+        name = os.path.normcase(os.path.basename(path))
+        if self._name.match(name):
             return True
-        try:
-            relative = path.relative_to(self.root).as_posix()
-        except ValueError:
-            relative = path.as_posix()
-        if self._name.match(os.path.normcase(relative)):
+        relative = self._relative(path)
+        if relative is not None and self._name.match(os.path.normcase(relative)):
             return True
-        return self._path is not None and self._path.match(os.path.normcase(path.as_posix())) is not None
+        if relative is None and self._name.match(os.path.normcase(path.replace(os.sep, "/"))):
+            return True
+        return self._path is not None and self._path.match(os.path.normcase(path.replace(os.sep, "/"))) is not None
+
+    def _relative(self, path: str) -> Optional[str]:
+        root = self._root
+        if path == root:
+            return "."
+        prefix = root if root.endswith(os.sep) else root + os.sep
+        return path[len(prefix) :].replace(os.sep, "/") if path.startswith(prefix) else None
 
     def excluded_anywhere(self, path: Path) -> bool:
         """A path is excluded when it, or a directory between it and the root, is."""
-        if self.excluded(path):
+        path = os.path.abspath(path)
+        if self._excluded(path):
             return True
-        try:
-            parents = path.relative_to(self.root).parents
-        except ValueError:
+        relative = self._relative(path)
+        if not relative or relative == ".":
             return False
-        return any(self.excluded(self.root / p) for p in parents if str(p) != ".")
+        parts = relative.split("/")[:-1]
+        return any(self._excluded(os.path.join(self._root, *parts[: i + 1])) for i in range(len(parts)))
 
 
-def _is_virtualenv(directory: Path) -> bool:
-    return (directory / "pyvenv.cfg").exists()
+def _is_virtualenv(directory: str) -> bool:
+    return os.path.exists(os.path.join(directory, "pyvenv.cfg"))
 
 
 def walk_python_files(paths: Iterable[Path], excluder: Excluder) -> Iterator[Path]:
     """Every `.py` file named or found below the given paths, minus exclusions, sorted."""
-    seen: set[Path] = set()
+    seen: set = set()
     for path in paths:
         path = absolute(path)
         if path.is_file() or not path.is_dir():
-            if path not in seen and not excluder.excluded_anywhere(path):
-                seen.add(path)
+            if str(path) not in seen and not excluder.excluded_anywhere(path):
+                seen.add(str(path))
                 yield path
             continue
         if excluder.excluded_anywhere(path):
             continue
         for directory, dirnames, filenames in os.walk(path):
-            base = Path(directory)
             dirnames[:] = sorted(
                 d
                 for d in dirnames
-                if not excluder.excluded(base / d) and not _is_virtualenv(base / d)
+                if not excluder._excluded(os.path.join(directory, d))
+                and not _is_virtualenv(os.path.join(directory, d))
             )
             for filename in sorted(filenames):
                 if filename.endswith(".py"):
-                    file = base / filename
-                    if file not in seen and not excluder.excluded(file):
+                    file = os.path.join(directory, filename)
+                    if file not in seen and not excluder._excluded(file):
                         seen.add(file)
-                        yield file
+                        yield Path(file)
