@@ -17,14 +17,23 @@ from .engine import parse_module
 from .sources import SourceError
 
 
-def parse_with_libcst(source: str) -> ast.Module:
+def parse_with_libcst(source: str, rejected: SyntaxError) -> ast.Module:
+    """`rejected`: why the running Python's `ast` refused the file. If it still refuses it once
+    the newer constructs are rewritten, that was the reason: a syntax error (CPython's limits,
+    such as 200 nested parentheses, which libcst does not have)."""
     module = parse_module(source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return ast.parse(module.visit(_OlderSyntax()).code)
-    except (SyntaxError, ValueError, RecursionError) as error:
-        raise SourceError(f"cannot summarise syntax this Python does not know: {error}") from None
+    except SyntaxError as error:
+        if error.msg == rejected.msg:
+            raise SourceError(
+                f"syntax error at line {rejected.lineno}, column {rejected.offset}: {rejected.msg}"
+            ) from None
+        raise SourceError(f"cannot read syntax this Python does not know: {error.msg}") from None
+    except (ValueError, RecursionError) as error:
+        raise SourceError(f"cannot read syntax this Python does not know: {error}") from None
 
 
 class _OlderSyntax(cst.CSTTransformer):

@@ -39,13 +39,13 @@ def parse_for_summary(source: str) -> ast.Module:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return ast.parse(source)
-    except SyntaxError:
-        pass
+    except SyntaxError as error:
+        rejected = error
     except (ValueError, RecursionError, MemoryError) as error:
         raise SourceError(f"cannot parse: {error}") from None
     from .newer_syntax import parse_with_libcst  # libcst is loaded only for such files
 
-    return parse_with_libcst(source)
+    return parse_with_libcst(source, rejected)
 
 
 def summarise_file(path: Path, source: Optional[str] = None) -> "ModuleSummary":
