@@ -24,6 +24,9 @@ from typing import Iterable, Optional, Sequence
 import pytest
 
 from corpus import cache_dir
+import libcst
+
+from pkify.fix import Fixer
 from pkify.project import Project
 from pkify.settings import Settings
 
@@ -476,10 +479,17 @@ def _check_generated(module_source: str) -> None:
         path.write_text(module_source, encoding="utf-8")
         result = Project.load(root, Settings()).check(path)
         assert result.internal is False, f"{result.error}\n--- source ---\n{module_source}"
+        # And the fixer: whatever it rewrites still parses.
+        fixed = Fixer(Project.load(root, Settings())).run([root])
+        for changed, (_, new) in fixed.changed.items():
+            try:
+                libcst.parse_module(new)
+            except libcst.ParserSyntaxError as error:  # pragma: no cover - a failure to report
+                raise AssertionError(f"{changed} no longer parses: {error}\n--- before ---\n{module_source}")
 
 
 @pytest.mark.filterwarnings("ignore::SyntaxWarning")  # generated code such as `1()`
-def test_generated_programs_never_crash_the_engine() -> None:
+def test_generated_programs_never_crash_the_engine_or_the_fixer() -> None:
     hypothesmith = pytest.importorskip("hypothesmith")
     from hypothesis import HealthCheck, given, settings
 

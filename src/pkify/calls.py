@@ -43,6 +43,9 @@ class Argument:
     position: Optional[int] = None
     keyword: Optional[str] = None
     holder: Optional[cst.CSTNode] = None  # the Arg or DictElement that names a keyword argument
+    # `node` is the expression of this very value (False: the value is one item of what `node`
+    # stands for, `args=make_args()`: a fix cannot rewrite it there).
+    exact: bool = True
 
 
 @dataclass
@@ -158,7 +161,7 @@ def _direct(call: TaskCall, args: List[cst.Arg], ev: Evaluator) -> None:
             value = ev.value(arg.value)
             if isinstance(value, Sequence):
                 for node, item in value.items:
-                    call.arguments.append(Argument(node or arg.value, item, "positional", position))
+                    call.arguments.append(Argument(node or arg.value, item, "positional", position, exact=node is not None))
                     position += 1
             else:
                 # `*orders` sends the rows one by one: what matters is each element
@@ -173,7 +176,9 @@ def _direct(call: TaskCall, args: List[cst.Arg], ev: Evaluator) -> None:
             value = ev.value(arg.value)
             if isinstance(value, Mapping) and value.values is UNKNOWN:
                 for key, node, item, holder in value.entries:
-                    call.arguments.append(Argument(node or arg.value, item, "keyword", keyword=key, holder=holder))
+                    call.arguments.append(
+                        Argument(node or arg.value, item, "keyword", keyword=key, holder=holder, exact=node is not None)
+                    )
                     call.dynamic |= key is None
             else:
                 call.arguments.append(Argument(arg.value, value, "double-star"))
@@ -209,7 +214,7 @@ def _packed(call: TaskCall, args: List[cst.Arg], ev: Evaluator) -> None:
         value = ev.value(args_node)
         if isinstance(value, Sequence):
             for i, (node, item) in enumerate(value.items):
-                call.arguments.append(Argument(node or args_node, item, "positional", i))
+                call.arguments.append(Argument(node or args_node, item, "positional", i, exact=node is not None))
         elif isinstance(value, (QuerySet, Instances)):
             call.arguments.append(Argument(args_node, value, "star"))
         elif not _is_none(args_node):
@@ -219,7 +224,9 @@ def _packed(call: TaskCall, args: List[cst.Arg], ev: Evaluator) -> None:
         value = ev.value(kwargs_node)
         if isinstance(value, Mapping) and value.values is UNKNOWN:
             for key, node, item, holder in value.entries:
-                call.arguments.append(Argument(node or kwargs_node, item, "keyword", keyword=key, holder=holder))
+                call.arguments.append(
+                    Argument(node or kwargs_node, item, "keyword", keyword=key, holder=holder, exact=node is not None)
+                )
                 call.dynamic |= key is None
         elif not _is_none(kwargs_node):
             call.arguments.append(Argument(kwargs_node, value, "double-star"))
@@ -237,9 +244,11 @@ def _items(call: TaskCall, args: List[cst.Arg], ev: Evaluator, star: bool) -> No
         for node, item in value.items:
             if star and isinstance(item, Sequence):
                 for i, (inner_node, inner) in enumerate(item.items):
-                    call.arguments.append(Argument(inner_node or node or items_node, inner, "positional", i))
+                    call.arguments.append(
+                        Argument(inner_node or node or items_node, inner, "positional", i, exact=inner_node is not None)
+                    )
             elif not star:
-                call.arguments.append(Argument(node or items_node, item, "positional", 0))
+                call.arguments.append(Argument(node or items_node, item, "positional", 0, exact=node is not None))
         return
     element = ev.iterate(items_node)
     if isinstance(element, Instance) and not star:

@@ -724,8 +724,14 @@ def classify(value: Value, depth: int = 0) -> Optional[Tuple[str, Value]]:
 
 
 def _with_origin(value: Value, origin: Origin) -> Value:
+    """A function's result as seen at a call site: evidence there; the nodes of a tuple or dict
+    it built stay behind, in the function (findings point at the call instead)."""
     if isinstance(value, (Instance, QuerySet, Instances)):
         return replace(value, origin=origin)
+    if isinstance(value, Sequence):
+        return Sequence(tuple((None, item) for _, item in value.items), value.kind)
+    if isinstance(value, Mapping):
+        return Mapping(tuple((key, None, item, None) for key, _, item, _ in value.entries), value.values)
     return value
 
 

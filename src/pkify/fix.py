@@ -221,6 +221,10 @@ class Fixer:
         for site in sites:
             if site.call.dynamic:
                 return self._leave(decision, f"the call at {site.where} passes arguments pkify cannot list")
+            inexact = next((a for a in site.call.arguments if not a.exact and _offending(a.value)), None)
+            if inexact is not None:
+                text = site.ctx.short(inexact.node)
+                return self._leave(decision, f"the call at {site.where} sends arguments built elsewhere (`{text}`)")
             if site.call.partial:
                 return self._leave(decision, f"the signature at {site.where} gets its arguments later")
             mapped = _map_arguments(task, site.call)
