@@ -405,10 +405,16 @@ def _assert_corpus_run(name: str, root: Path, package: Path, capsys, timeout: fl
     rows = json.loads(result.stdout)
     lines = stderr.splitlines()
     assert all(": error: " in line for line in lines), [l for l in lines if ": error: " not in l]
+    # And the fixer, writing nothing: no internal error, and what it would write still parses.
+    fixed = run("fix", "--diff", "--root", str(root), str(package), cwd=root, timeout=timeout)
+    fix_stderr = fixed.stderr.decode("utf-8", "replace")
+    assert "internal error" not in fix_stderr and "Traceback" not in fix_stderr, fix_stderr
+    assert fixed.returncode in (0, 1), (fixed.returncode, fix_stderr[-4000:])
     with capsys.disabled():
         print(f"\npkify check over {name}: {len(rows)} finding(s), {len(lines)} file(s) not checked")
         for line in lines:
             print(f"  (not checked) {line}")
+        print(f"pkify fix --diff over {name}: {len(fixed.stdout.splitlines())} diff line(s)")
 
 
 @pytest.mark.corpus
