@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from test_cli import MODELS
+from small_project import MODELS
 
 HELPERS = """\
 from .models import Order

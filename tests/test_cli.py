@@ -5,45 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from pkify.cli import main
-
-MODELS = """\
-from celery import shared_task
-from django.db import models
+from small_project import OFFENDING
 
 
-class Order(models.Model):
-    number = models.CharField(max_length=20)
 
-
-@shared_task
-def send_receipt(order):
-    pass
-"""
-
-OFFENDING = """\
-from shop.models import Order, send_receipt
-
-
-def pay(pk):
-    order = Order.objects.get(pk=pk)
-    send_receipt.delay(order)
-"""
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "manage.py").write_text("")
-    (tmp_path / "shop").mkdir()
-    (tmp_path / "shop" / "__init__.py").write_text("")
-    (tmp_path / "shop" / "models.py").write_text(MODELS)
-    (tmp_path / "shop" / "views.py").write_text(OFFENDING)
-    return tmp_path
 
 
 def run(*args: str, cwd: Path, stdin: bytes = b"") -> subprocess.CompletedProcess:

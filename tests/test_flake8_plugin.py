@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from test_cli import MODELS, OFFENDING, project  # noqa: F401 - the fixture
+from small_project import OFFENDING
 
 WRAPPED = """\
 from celery import shared_task

@@ -15,7 +15,8 @@ from pkify import cli, reporters
 from pkify.codes import CODES
 from pkify.engine import Finding
 from pkify.project import FileResult
-from test_cli import OFFENDING, project, run  # noqa: F401 - the fixture
+from small_project import OFFENDING
+from test_cli import run
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
 
@@ -193,7 +194,7 @@ def test_exit_zero(project: Path) -> None:
 
 
 def test_exit_zero_still_reports_internal_errors(project: Path, monkeypatch, capsys) -> None:
-    def broken(self, path, source, display, noqa):
+    def broken(self, path, source, display):
         return FileResult(display or str(path), [], "internal error: KeyError: 'x'", internal=True)
 
     monkeypatch.chdir(project)

@@ -30,20 +30,11 @@ from pkify.fix import Fixer
 from pkify.project import Project
 from pkify.settings import Settings
 
-from test_cli import MODELS, OFFENDING  # noqa: E402 - the same small project
+from small_project import MODELS, OFFENDING
 
 # views.py's finding: it must be reported whatever else is in the project.
 VIEWS_FINDING = "shop/views.py:6:24: CEL101"
 
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "manage.py").write_text("")
-    (tmp_path / "shop").mkdir()
-    (tmp_path / "shop" / "__init__.py").write_text("")
-    (tmp_path / "shop" / "models.py").write_text(MODELS)
-    (tmp_path / "shop" / "views.py").write_text(OFFENDING)
-    return tmp_path
 
 
 def run(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pkify.settings import ConfigError, Settings, apply_mapping, parse_per_file_ignores, read_pyproject
-from test_cli import OFFENDING, project, run  # noqa: F401 - the fixture
+from small_project import OFFENDING
+from test_cli import run
 from test_flake8_plugin import flake8
 
 CONTAINER = OFFENDING + "    send_receipt.delay([order])\n"

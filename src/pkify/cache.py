@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 from . import __version__
 
-FORMAT = 1  # bump when the entries change shape
+FORMAT = 2  # bump when the entries change shape
 StatKey = Tuple[int, int, int]
 
 
@@ -52,9 +52,8 @@ class ResultEntry:
     digest: str
     fingerprint: str
     settings: str
-    noqa: bool
     reads: Tuple[Tuple[str, str], ...]  # (path, digest) of the other files the analysis read
-    findings: Tuple[Tuple[int, int, str, str], ...]  # (line, column, code, message)
+    findings: Tuple[Tuple[int, int, str, str], ...]  # (line, column, code, message), before `# noqa`
     error: Optional[str]
     internal: bool
 

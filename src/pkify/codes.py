@@ -9,9 +9,7 @@ the tests run through the engine.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Optional, Tuple
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Dict, Optional
 
 if TYPE_CHECKING:  # pragma: no cover - the engine's values, for annotations only
     from .values import Origin, Value

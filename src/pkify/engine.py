@@ -13,7 +13,7 @@ import builtins
 import re
 import warnings
 from pathlib import Path
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Dict, FrozenSet, List, Optional, Pattern, Set, Tuple
 
 import libcst as cst

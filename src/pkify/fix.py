@@ -22,7 +22,6 @@ import libcst as cst
 from .calls import Argument, TaskCall
 from .engine import ModuleContext
 from .index import Task
-from .inference import path_of
 from .project import TASK_CALL_HINT, Project
 from .sources import Excluder, SourceError, absolute, read_source, walk_python_files
 from .values import Instance, Instances, Mapping, QuerySet, Sequence as SequenceValue, Value

@@ -1,12 +1,15 @@
 """The flake8 plugin: the same findings as `pkify check`, reported through flake8.
 
-flake8 hands over each file's lines; the project index is built once per process and project
-root. A file pkify cannot parse yields nothing here: flake8 reports it as E999 itself.
+In flake8's main process, before it starts its workers, the plugin loads the project (from the
+cache when it can) and checks the files flake8 was given, as `pkify check` does; the workers
+inherit the results and only report them. When `CEL` is not among the codes flake8 shows, the
+plugin does nothing. A file pkify cannot parse yields nothing here: flake8 reports E999 itself.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
@@ -15,6 +18,7 @@ from flake8.exceptions import ExecutionError
 
 from . import __version__
 from .cache import Cache
+from .results import FileResult
 from .project import Project
 from .settings import (
     SERIALIZERS,
@@ -25,10 +29,11 @@ from .settings import (
     parse_per_file_ignores,
     read_pyproject,
 )
-from .sources import Excluder, absolute, find_root
+from .sources import Excluder, absolute, find_root, walk_python_files
 from .stack import with_deep_stack
 
 _projects: Dict[Tuple[Path, Settings], Project] = {}
+_ahead: Dict[str, FileResult] = {}  # absolute path -> result, computed in flake8's main process
 
 OPTIONS = (
     ("task_decorators", "--pkify-task-decorators", "extra decorators that make a function a Celery task"),
@@ -89,11 +94,40 @@ class Plugin:
         except ConfigError as error:
             raise ExecutionError(f"pkify: {error}") from None
         if cls.enabled:
-            # Here, in flake8's main process: its worker processes inherit the index.
-            cls._project(cls.root or find_root(Path.cwd()))
+            cls._check_ahead(options)
 
     @classmethod
-    def _project(cls, root: Path) -> Optional[Project]:
+    def _check_ahead(cls, options) -> None:
+        """Check, here in flake8's main process and as `pkify check` does (in parallel, from the
+        cache), the files flake8 is about to check: its worker processes inherit the results and
+        only report them."""
+        paths = [Path(p) for p in (getattr(options, "filenames", None) or ["."]) if p != "-"]
+        jobs = getattr(options, "jobs", None)
+        jobs = int(jobs) if str(jobs).isdigit() else (os.cpu_count() or 1)
+        roots: Dict[Path, Path] = {}
+        groups: Dict[Path, List[Path]] = {}  # each file in the project of its own root
+        for path in paths:
+            if not path.exists():
+                continue
+            project = cls._project(cls.root or find_root(path), jobs)
+            if project is None:
+                continue
+            for file in walk_python_files([path], Excluder(project.settings.excludes, project.root)):
+                if file.parent not in roots:
+                    roots[file.parent] = cls.root or find_root(file)
+                groups.setdefault(roots[file.parent], []).append(file)
+        for root, files in groups.items():
+            project = cls._project(root, jobs)
+            if project is None:
+                continue
+            excluder = Excluder(project.settings.excludes, root)
+            files = [f for f in files if not excluder.excluded_anywhere(f)]
+            results = project.check_many([(f, str(f)) for f in files], noqa=False, jobs=jobs)
+            _ahead.update((str(f), result) for f, result in zip(files, results))
+            project.cache.save()
+
+    @classmethod
+    def _project(cls, root: Path, jobs: int = 1) -> Optional[Project]:
         try:
             settings = read_pyproject(root)
         except ConfigError:
@@ -108,7 +142,7 @@ class Plugin:
         settings = replace(settings, **overrides)
         key = (root, settings)
         if key not in _projects:
-            _projects[key] = Project.load(root, settings, Cache.for_root(root))
+            _projects[key] = Project.load(root, settings, Cache.for_root(root), jobs)
             _projects[key].cache.save()
         return _projects[key]
 
@@ -122,7 +156,9 @@ class Plugin:
             return
         if path.exists() and Excluder(project.settings.excludes, root).excluded_anywhere(absolute(path)):
             return
-        result = with_deep_stack(project.check, path, "".join(self.lines), display=self.filename, noqa=False)
+        result = _ahead.get(str(absolute(path))) if path.exists() else None
+        if result is None:  # stdin, or a file flake8 found elsewhere
+            result = with_deep_stack(project.check, path, "".join(self.lines), display=self.filename, noqa=False)
         for finding in result.findings:
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
 

@@ -10,7 +10,7 @@ what flows back to the top, then once for real. Every call met on the way is han
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Callable, List, Optional
 
 import libcst as cst
 

@@ -237,17 +237,17 @@ class Project:
     ) -> FileResult:
         """Findings for one file. `source` when it is not read from disk (stdin, flake8);
         `noqa`: drop findings silenced by `# noqa` comments (flake8 does that itself)."""
-        result, entry = self.check_uncached(path, source, display, noqa)
+        result, entry = self.check_uncached(path, source, display)
         if entry is not None:
             self.cache.results[str(absolute(path))] = entry
             self.cache.dirty = True
-        return result
+        return self.without_noqa(result, path, source) if noqa else result
 
     def check_uncached(
-        self, path: Path, source: Optional[str] = None, display: Optional[str] = None, noqa: bool = True
+        self, path: Path, source: Optional[str] = None, display: Optional[str] = None
     ) -> Tuple[FileResult, Optional[ResultEntry]]:
-        """The result, and what the cache should keep of it (None when it already has it, or
-        when the source did not come from disk)."""
+        """The result, `# noqa` comments not applied, and what the cache should keep of it
+        (None when it has it already, or when the source did not come from disk)."""
         display = display or str(path)
         path = absolute(path)
         file = self.files.get(str(path)) if source is None else None
@@ -257,31 +257,46 @@ class Project:
             if not file.hint:
                 return FileResult(display, []), None
             cached = self.cache.results.get(str(path))
-            if cached is not None and self._valid(cached, file, noqa):
+            if cached is not None and self._valid(cached, file):
                 findings = [Finding(display, *row) for row in cached.findings]
                 return FileResult(display, findings, cached.error, cached.internal), None
         if self._engine is not None:
             self.engine.reads.clear()
-        result = self._analyse_file(path, source, display, noqa)
+        result = self._analyse_file(path, source, display)
         if file is None:
             return result, None
         reads = tuple(
             (read, self.files[read].digest) for read in sorted(self.engine.reads) if read in self.files
         )
         rows = tuple((f.line, f.column, f.code, f.message) for f in result.findings)
-        entry = ResultEntry(file.digest, self.fingerprint, self.settings_key, noqa, reads, rows, result.error, result.internal)
+        entry = ResultEntry(file.digest, self.fingerprint, self.settings_key, reads, rows, result.error, result.internal)
         return result, entry
 
-    def _valid(self, cached: ResultEntry, file: FileEntry, noqa: bool) -> bool:
+    def _valid(self, cached: ResultEntry, file: FileEntry) -> bool:
         return (
             cached.digest == file.digest
             and cached.fingerprint == self.fingerprint
             and cached.settings == self.settings_key
-            and cached.noqa == noqa
             and all(read in self.files and self.files[read].digest == content for read, content in cached.reads)
         )
 
-    def _analyse_file(self, path: Path, source: Optional[str], display: str, noqa: bool) -> FileResult:
+    @staticmethod
+    def without_noqa(result: FileResult, path: Path, source: Optional[str] = None) -> FileResult:
+        """The result less the findings silenced by `# noqa` comments (the file is read only
+        when there are findings)."""
+        if not result.findings:
+            return result
+        if source is None:
+            try:
+                source = read_source(absolute(path))
+            except SourceError:
+                return result
+        comments = NoqaMap(source)
+        if comments.file_ignored():
+            return replace(result, findings=[])
+        return replace(result, findings=[f for f in result.findings if not comments.suppressed(f.line, f.code)])
+
+    def _analyse_file(self, path: Path, source: Optional[str], display: str) -> FileResult:
         try:
             if source is None:
                 source = read_source(path)
@@ -297,10 +312,6 @@ class Project:
             file_settings = self.settings.for_file(path, self.root)
             if file_settings is not self.settings:  # `per-file-ignores` match this file
                 findings = [f for f in findings if file_settings.wants(f.code)]
-            if noqa and findings:
-                comments = NoqaMap(source)
-                ignored = comments.file_ignored()
-                findings = [f for f in findings if not ignored and not comments.suppressed(f.line, f.code)]
             return FileResult(display, findings)
         except SourceError as error:
             return FileResult(display, [], str(error))
@@ -314,22 +325,23 @@ class Project:
         results: Dict[int, FileResult] = {}
         todo = []
         for number, (path, display) in enumerate(files):
-            if self._needs_analysis(path, noqa):
+            if self._needs_analysis(path):
                 todo.append((number, path, display))
             else:
-                results[number] = self.check_uncached(path, None, display, noqa)[0]
+                results[number] = self.check_uncached(path, None, display)[0]
 
         def work(items):
-            return [(number, *self.check_uncached(path, None, display, noqa)) for number, path, display in items]
+            return [(number, *self.check_uncached(path, None, display)) for number, path, display in items]
 
         for number, result, entry in in_parallel(work, todo, jobs, chunks_per_job=2):
             results[number] = result
             if entry is not None:
                 self.cache.results[str(absolute(files[number][0]))] = entry
                 self.cache.dirty = True
-        return [results[number] for number in range(len(files))]
+        ordered = [results[number] for number in range(len(files))]
+        return [self.without_noqa(r, path) for r, (path, _) in zip(ordered, files)] if noqa else ordered
 
-    def _needs_analysis(self, path: Path, noqa: bool) -> bool:
+    def _needs_analysis(self, path: Path) -> bool:
         """Whether checking the file means running the engine (nothing cached for it)."""
         file = self.files.get(str(absolute(path)))
         if file is None:
@@ -337,4 +349,4 @@ class Project:
         if file.error is not None or not file.hint:
             return False
         cached = self.cache.results.get(str(absolute(path)))
-        return cached is None or not self._valid(cached, file, noqa)
+        return cached is None or not self._valid(cached, file)

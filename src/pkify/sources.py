@@ -125,14 +125,17 @@ def absolute(path: Path) -> Path:
 
 
 def find_root(path: Path) -> Path:
-    """The nearest directory at or above `path` with a project marker; else the path's own
-    directory."""
+    """The nearest directory at or above `path` with a project marker; else the directory that
+    holds the outermost package above it (where `import` would start), else its own directory."""
     path = absolute(path)
     start = path if path.is_dir() else path.parent
     for directory in (start, *start.parents):
         if any((directory / marker).exists() for marker in ROOT_MARKERS):
             return directory
-    return start
+    top = start
+    while (top / "__init__.py").exists() and top.parent != top:
+        top = top.parent
+    return top
 
 
 def module_name(path: Path) -> tuple[str, bool]:
