@@ -9,9 +9,6 @@ from typing import Set
 
 import libcst as cst
 
-from pkify.calls import recognise
-from pkify.flow import FunctionWalker
-from pkify.inference import Evaluator
 from pkify.project import TASK_CALL_HINT, Project
 from pkify.settings import Settings
 from pkify.sources import Excluder, read_source, walk_python_files
@@ -26,25 +23,17 @@ def plant(root: Path) -> int:
         source = read_source(path)
         if not TASK_CALL_HINT.search(source):
             continue
-        ctx, _ = project.analyse(path, source)
+        ctx = project.engine.context(project.index.by_path[str(path)], source=source, positions=True)
         known: Set[cst.Attribute] = set()
 
-        def on_call(node: cst.Call, evaluator: Evaluator) -> None:
-            call = recognise(node, evaluator)
-            for argument in call.arguments if call is not None and call.sends else ():
+        def observe(call, evaluator) -> None:
+            for argument in call.arguments if call.sends else ():
                 expression = argument.node
                 if isinstance(expression, cst.Attribute) and expression.attr.value in ("pk", "id"):
                     if isinstance(evaluator.value(expression.value), Instance):
                         known.add(expression)
 
-        engine = project.engine
-        engine._scopes = None
-        evaluator = Evaluator(ctx, {}, [])
-        evaluator.on_call = on_call
-        walker = FunctionWalker(ctx, evaluator)
-        walker.module_level = True
-        walker.on_function = engine._nested(ctx, "", None, [], False, on_call)
-        walker.walk(ctx.module.body, evaluator.env)
+        project.engine.analyse(ctx, None, observe)
         if known:
 
             class Strip(cst.CSTTransformer):

@@ -316,19 +316,11 @@ class Engine:
         return results
 
     def analyse_fragment(self, ctx: ModuleContext) -> List[TaskCall]:
-        calls: Dict[int, TaskCall] = {}
-
-        def on_call(node: cst.Call, evaluator: Evaluator) -> None:
-            if id(node) not in calls:
-                call = recognise(node, evaluator)
-                if call is not None:
-                    calls[id(node)] = call
-
+        """The task calls of a function cut out of its module (see `analyse_source`)."""
+        calls, on_call = _call_collector()
         self._scopes = None
-        fragment = ctx.fragment
-        node, owner = ctx.function(fragment.qualname)
-        qualname = f"{ctx.summary.name}.{fragment.qualname}"
-        self.walk_function(ctx, node, [], owner, qualname, None, on_call)
+        node, owner = ctx.function(ctx.fragment.qualname)
+        self.walk_function(ctx, node, [], owner, f"{ctx.summary.name}.{ctx.fragment.qualname}", None, on_call)
         return list(calls.values())
 
     # --- symbols to values -----------------------------------------------------------------------
@@ -642,19 +634,12 @@ class Engine:
         walker.on_function = self._nested(ctx, name, qualname, outer, False, on_call)
         walker.walk(node.body.body, evaluator.env)
 
-    def analyse(self, ctx: ModuleContext, scopes: Optional[Set[str]] = None) -> List[TaskCall]:
+    def analyse(self, ctx: ModuleContext, scopes: Optional[Set[str]] = None, observe=None) -> List[TaskCall]:
         """Every task call in the module, in the order met. `scopes`: the only functions and
-        classes worth walking (see `project.interesting_scopes`); None walks them all."""
-        calls: Dict[int, TaskCall] = {}
+        classes worth walking (see `fragments.interesting_scopes`); None walks them all.
+        `observe(call, evaluator)`: called for each task call with the evaluator where it stands."""
+        calls, on_call = _call_collector(observe)
         self._scopes = scopes
-
-        def on_call(node: cst.Call, evaluator: Evaluator) -> None:
-            if id(node) in calls:
-                return
-            call = recognise(node, evaluator)
-            if call is not None:
-                calls[id(node)] = call
-
         ctx.module_env()
         evaluator = Evaluator(ctx, {}, [])
         evaluator.on_call = on_call
@@ -721,6 +706,22 @@ def classify(value: Value, depth: int = 0) -> Optional[Tuple[str, Value]]:
         if found:
             return "CEL102", found[0][1]
     return None
+
+
+def _call_collector(observe=None):
+    """A dict of the task calls met, by node (a loop body is walked twice), and the `on_call`
+    that fills it."""
+    calls: Dict[int, TaskCall] = {}
+
+    def on_call(node: cst.Call, evaluator: Evaluator) -> None:
+        if id(node) not in calls:
+            call = recognise(node, evaluator)
+            if call is not None:
+                calls[id(node)] = call
+                if observe is not None:
+                    observe(call, evaluator)
+
+    return calls, on_call
 
 
 def _with_origin(value: Value, origin: Origin) -> Value:
