@@ -143,3 +143,18 @@ def test_a_damaged_cache_is_ignored(project: Path, cache_dir: Path, damage: str)
 def test_no_cache(project: Path, cache_dir: Path) -> None:
     check(project, "--no-cache")
     assert not cache_dir.exists() or not list(cache_dir.iterdir())
+
+
+def test_summaries_of_another_shape_are_rebuilt(project: Path, cache_dir: Path) -> None:
+    """A cache written by a pkify whose summaries had other fields (same version number) is
+    not misread: the summaries are made again."""
+    import pickle
+
+    cold = check(project)
+    summaries = next(cache_dir.glob("*.summaries.pickle"))
+    data = pickle.loads(summaries.read_bytes())
+    data["format"] = (("ModuleSummary", ("name",)),)
+    summaries.write_bytes(pickle.dumps(data))
+    (project / "shop" / "views.py").write_text(VIEWS + "\n")  # something must be analysed again
+    warm = check(project)
+    assert "Traceback" not in warm.stderr and (warm.returncode, warm.stdout) == (cold.returncode, cold.stdout)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pkify.cli import main
-from small_project import OFFENDING
+from small_project import MODELS, OFFENDING
 
 
 
@@ -154,3 +154,16 @@ def test_main_returns_the_exit_code(project: Path, monkeypatch, capsys) -> None:
     assert main(["check", "shop/models.py"]) == 0
     assert main(["check", "shop"]) == 1
     assert "CEL101" in capsys.readouterr().out
+
+
+def test_without_a_root_marker_the_project_starts_where_imports_do(tmp_path: Path) -> None:
+    # No pyproject.toml, setup.py, manage.py or .git anywhere: the root is the directory that
+    # holds the outermost package, so that views.py still finds the task in another module.
+    shop = tmp_path / "site" / "shop"
+    (shop / "sub").mkdir(parents=True)
+    (shop / "__init__.py").write_text("")
+    (shop / "sub" / "__init__.py").write_text("")
+    (shop / "models.py").write_text(MODELS)
+    (shop / "sub" / "views.py").write_text(OFFENDING)
+    result = run("check", "site/shop/sub/views.py", cwd=tmp_path)
+    assert result.returncode == 1 and b"CEL101" in result.stdout, result.stdout + result.stderr

@@ -17,7 +17,7 @@ import os
 import pickle
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
@@ -26,7 +26,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 from . import __version__
 
-FORMAT = 2  # bump when the entries change shape
 StatKey = Tuple[int, int, int]
 
 
@@ -58,6 +57,18 @@ class ResultEntry:
     internal: bool
 
 
+# What a cache file must have been written with to be read: its entries' shape (a pkify that
+# changed them, even without a new version number, rebuilds the cache rather than misread it).
+FORMAT = tuple((cls.__name__, tuple(f.name for f in fields(cls))) for cls in (FileEntry, ResultEntry))
+
+
+def _summaries_format() -> tuple:
+    from . import summary
+
+    classes = (summary.ModuleSummary, summary.ClassSummary, summary.FunctionSummary, summary.Param)
+    return tuple((cls.__name__, tuple(f.name for f in fields(cls))) for cls in classes)
+
+
 def cache_directory() -> Optional[Path]:
     if os.environ.get("PKIFY_NO_CACHE"):
         return None
@@ -86,7 +97,7 @@ class Cache:
             try:
                 with open(self._summaries_path(), "rb") as file:
                     data = pickle.load(file)
-                if data.get("format") == FORMAT and data.get("version") == __version__:
+                if data.get("format") == _summaries_format() and data.get("version") == __version__:
                     self._summaries = data["summaries"]
             except Exception:
                 pass
@@ -121,20 +132,20 @@ class Cache:
         if self.path is None:
             return
         if self.summaries_dirty:  # first: files entries must never outlive their summaries
-            self._write(self._summaries_path(), {"summaries": self._summaries})
+            self._write(self._summaries_path(), {"summaries": self._summaries}, _summaries_format())
             self.summaries_dirty = False
         if self.dirty:
-            self._write(self.path, {"files": self.files, "results": self.results})
+            self._write(self.path, {"files": self.files, "results": self.results}, FORMAT)
             self.dirty = False
 
     @staticmethod
-    def _write(path: Path, data: dict) -> None:
+    def _write(path: Path, data: dict, shape: tuple) -> None:
         temporary = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=".cache.", dir=path.parent)
             with os.fdopen(handle, "wb") as file:
-                pickle.dump({"format": FORMAT, "version": __version__, **data}, file, pickle.HIGHEST_PROTOCOL)
+                pickle.dump({"format": shape, "version": __version__, **data}, file, pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, path)
         except OSError:  # a read-only home, a full disk: the run still succeeds, uncached
             if temporary is not None:

@@ -24,7 +24,7 @@ from . import frameworks as fw
 from .calls import TaskCall, recognise
 from .codes import message
 from .flow import FunctionWalker
-from .fragments import Fragment, cut, fragments, hint_lines, interesting_scopes, parse_ast
+from .fragments import Fragment, cut, fragments, hint_lines, interesting_scopes, of_function, parse_ast
 from .index import ProjectIndex, Symbol
 from .inference import Env, Evaluator, path_of
 from .results import Finding
@@ -226,7 +226,6 @@ class Engine:
         self._results: Dict[tuple, Value] = {}
         self._in_progress: set = set()
         self._assignments: Dict[str, Value] = {}
-        self._scopes: Optional[Set[str]] = None
         self._sources: Dict[str, Optional[str]] = {}
         self._fragments: Dict[tuple, Optional[ModuleContext]] = {}
         # The other files read while checking one (what its result depends on, for the cache),
@@ -288,9 +287,7 @@ class Engine:
             source = self.source(module)
             if source is None:
                 return None
-            owner = summary.qualname.rpartition(".")[0] or None
-            fragment = Fragment(summary.qualname, owner, summary.start, summary.end, summary.indent)
-            ctx = self.fragment_context(module, fragment, source, positions=False)
+            ctx = self.fragment_context(module, of_function(summary), source, positions=False)
             if ctx is not None:
                 return ctx, summary.qualname
         ctx = self.context(module)
@@ -299,26 +296,20 @@ class Engine:
     def analyse_source(self, summary: ModuleSummary, source: str, hint: Pattern[str]) -> List[Tuple[ModuleContext, List[TaskCall]]]:
         """The task calls of a checked file, with the context each stands in: only the functions
         whose lines match `hint` are parsed, unless a match is outside every function."""
-        tree = parse_ast(source)
         lines = hint_lines(source, hint)
-        cut_out = fragments(tree, lines) if tree is not None else None
-        if cut_out is None:
-            ctx = self.context(summary, source=source, positions=True)
-            scopes = interesting_scopes(tree, lines) if tree is not None else None
-            return [(ctx, self.analyse(ctx, scopes))]
         results = []
-        for fragment in cut_out:
-            ctx = self.fragment_context(summary, fragment, source, positions=True)
-            if ctx is None:  # does not parse alone (it should): read the whole module
+        for fragment in fragments(summary, lines) or [None]:
+            ctx = self.fragment_context(summary, fragment, source, positions=True) if fragment else None
+            if ctx is None:  # the whole module is needed, or a function does not parse alone
+                tree = parse_ast(source)
                 whole = self.context(summary, source=source, positions=True)
-                return [(whole, self.analyse(whole, interesting_scopes(tree, lines)))]
+                return [(whole, self.analyse(whole, interesting_scopes(tree, lines) if tree else None))]
             results.append((ctx, self.analyse_fragment(ctx)))
         return results
 
     def analyse_fragment(self, ctx: ModuleContext) -> List[TaskCall]:
         """The task calls of a function cut out of its module (see `analyse_source`)."""
         calls, on_call = _call_collector()
-        self._scopes = None
         node, owner = ctx.function(ctx.fragment.qualname)
         self.walk_function(ctx, node, [], owner, f"{ctx.summary.name}.{ctx.fragment.qualname}", None, on_call)
         return list(calls.values())
@@ -354,7 +345,8 @@ class Engine:
         return UNKNOWN
 
     def assignment_value(self, symbol: Symbol) -> Value:
-        """A module- or class-level assignment in another module, from its summary form."""
+        """A module- or class-level assignment, from its summary form (module-level ones the
+        form does not settle: from their statement)."""
         expr = symbol.node
         if expr[0] == "ref":
             return self.symbol_value(self.index.resolve(symbol.module, expr[1]))
@@ -365,14 +357,35 @@ class Engine:
                 return self.assignment_value(Symbol("assignment", symbol.qualname, symbol.module, expr[2][0]))
             callee = self.index.expr_symbol(symbol.module, expr[1])
             if callee is None:
-                return UNKNOWN
+                return self.statement_value(symbol)
             if callee.qualname in fw.GET_USER_MODEL:
                 return ModelClass(self.index.user_model)
             if callee.qualname in fw.CELERY_APP_CLASSES or self.index.is_celery_app(symbol):
                 return Known("celery-app")
             if callee.kind == "class":
                 return self.class_instance(callee.qualname, callee)
-        return UNKNOWN
+        return self.statement_value(symbol)
+
+    def statement_value(self, symbol: Symbol) -> Value:
+        """A module-level assignment read with the engine: its statement alone is parsed and its
+        value evaluated (`FIRST = Order.objects.first()` is an instance)."""
+        module = symbol.module
+        name = symbol.qualname[len(module.name) + 1 :]
+        lines = module.assignment_lines.get(name)
+        source = self.source(module) if lines else None
+        if source is None:
+            return UNKNOWN
+        start, end, indent = lines
+        text, _ = cut(source, start, end, indent)
+        try:
+            statement = parse_module(text).body[0].body[0]
+        except (SourceError, RecursionError, IndexError, AttributeError):
+            return UNKNOWN
+        if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or statement.value is None:
+            return UNKNOWN
+        ctx = ModuleContext(self, module, cst.Module(body=[]), positions=False)
+        ctx._module_env = {}  # its names come from the index
+        return Evaluator(ctx, {}, []).value(statement.value)
 
     def external_value(self, qualname: str) -> Value:
         if qualname in fw.BUILTIN_MODELS:
@@ -522,7 +535,7 @@ class Engine:
                 env[first] = receiver
             else:
                 env[first] = self.self_value(owner, Origin(node, f"`{first}` in a method of", _last(owner)))
-        roles = self._roles(owner, qualname, node.name.value, decorators)
+        roles = self._roles(ctx.summary, owner, qualname, node.name.value, decorators)
         for param in [*ordered, *params.kwonly_params]:
             name = param.name.value
             if name == first:
@@ -550,7 +563,9 @@ class Engine:
             env[SELF] = env[first]  # what `super()` stands for
         return env
 
-    def _roles(self, owner: Optional[str], qualname: str, name: str, decorators: set) -> Dict[str, tuple]:
+    def _roles(
+        self, module: ModuleSummary, owner: Optional[str], qualname: str, name: str, decorators: set
+    ) -> Dict[str, tuple]:
         """Parameters whose value follows from where the function is used: signal receivers,
         admin actions and hooks, generic view and DRF hooks. name -> (kind, model, how)."""
         index = self.index
@@ -564,7 +579,8 @@ class Engine:
             else:
                 roles["instance"] = ("instance", None if signal in fw.M2M_CHANGED else sender, short)
         admin = index.admin_action(qualname)
-        if admin is not None or (owner is None and any(d in ("admin.action", "action") for d in decorators)):
+        action = any(self.index.expr_qualname(module, ("ref", d)) in fw.ADMIN_ACTION for d in decorators if d)
+        if admin is not None or (owner is None and action):
             roles["queryset"] = ("queryset", admin or None, "the admin action's")
         if owner is not None and index.has_ancestor(owner, fw.MODEL_ADMINS):
             model = index.admin_model(owner)
@@ -607,31 +623,42 @@ class Engine:
         walker.end = walker.walk(node.body.body, env)
         return walker
 
-    def _nested(self, ctx: ModuleContext, prefix: str, owner: Optional[str], outer: List[Env], closure: bool, on_call):
+    def _nested(
+        self,
+        ctx: ModuleContext,
+        prefix: str,
+        owner: Optional[str],
+        outer: List[Env],
+        closure: bool,
+        on_call,
+        scopes: Optional[Set[str]] = None,
+    ):
         """The handler for a def or class met while walking: analyse it where it stands.
         `closure`: the names bound at that point are visible inside (not so for module- and
-        class-level names, which are looked up otherwise)."""
+        class-level names, which are looked up otherwise). `scopes`: the only ones to walk."""
 
         def handle(node, env: Env) -> None:
             name = f"{prefix}.{node.name.value}" if prefix else node.name.value
-            if self._scopes is not None and name not in self._scopes:
+            if scopes is not None and name not in scopes:
                 return
             inner_outer = [dict(env), *outer] if closure else outer
             if isinstance(node, cst.FunctionDef):
                 qualname = f"{ctx.summary.name}.{name}"
                 self.walk_function(ctx, node, inner_outer, owner, qualname, None, on_call)
             else:
-                self.walk_class(ctx, node, inner_outer, name, on_call)
+                self.walk_class(ctx, node, inner_outer, name, on_call, scopes)
 
         return handle
 
-    def walk_class(self, ctx: ModuleContext, node: cst.ClassDef, outer: List[Env], name: str, on_call) -> None:
+    def walk_class(
+        self, ctx: ModuleContext, node: cst.ClassDef, outer: List[Env], name: str, on_call, scopes=None
+    ) -> None:
         qualname = f"{ctx.summary.name}.{name}"
         evaluator = Evaluator(ctx, {}, outer, qualname)
         evaluator.on_call = on_call
         walker = FunctionWalker(ctx, evaluator)
         walker.module_level = True  # class-level names are not visible to methods
-        walker.on_function = self._nested(ctx, name, qualname, outer, False, on_call)
+        walker.on_function = self._nested(ctx, name, qualname, outer, False, on_call, scopes)
         walker.walk(node.body.body, evaluator.env)
 
     def analyse(self, ctx: ModuleContext, scopes: Optional[Set[str]] = None, observe=None) -> List[TaskCall]:
@@ -639,13 +666,12 @@ class Engine:
         classes worth walking (see `fragments.interesting_scopes`); None walks them all.
         `observe(call, evaluator)`: called for each task call with the evaluator where it stands."""
         calls, on_call = _call_collector(observe)
-        self._scopes = scopes
         ctx.module_env()
         evaluator = Evaluator(ctx, {}, [])
         evaluator.on_call = on_call
         walker = FunctionWalker(ctx, evaluator)
         walker.module_level = True
-        walker.on_function = self._nested(ctx, "", None, [], False, on_call)
+        walker.on_function = self._nested(ctx, "", None, [], False, on_call, scopes)
         walker.walk(ctx.module.body, evaluator.env)
         return list(calls.values())
 

@@ -1,8 +1,9 @@
 """Parsing only what matters.
 
 libcst is thorough and slow (about ten times `ast`): parsing every large module that holds one
-task call would cost most of a run. `pkify check` therefore finds, with `ast`, the functions
-whose lines look like a task call, cuts each out of the source (dedented) and parses only those;
+task call would cost most of a run. `pkify check` therefore finds, from the module's summary,
+the functions whose lines look like a task call, cuts each out of the source (dedented) and
+parses only those;
 what a project function returns is read the same way, from that function alone. A fragment
 knows where it came from, so that positions are the file's.
 """
@@ -61,28 +62,27 @@ def interesting_scopes(tree: ast.Module, lines: Set[int]) -> Set[str]:
     return scopes
 
 
-def fragments(tree: ast.Module, lines: Set[int]) -> Optional[List[Fragment]]:
-    """The outermost functions holding the hint lines; None when a hint line is outside every
-    function (module- or class-level code), which then needs the whole module."""
+def of_function(function) -> Fragment:
+    """The fragment of a function, from its summary (summary.FunctionSummary)."""
+    owner = function.qualname.rpartition(".")[0] or None
+    return Fragment(function.qualname, owner, function.start, function.end, function.indent)
+
+
+def fragments(summary, lines: Set[int]) -> Optional[List[Fragment]]:
+    """The module-level functions and methods (from the module's summary, no second parse)
+    whose lines hold the hint lines; None when a hint line is outside all of them (module- or
+    class-level code, a function defined twice), which then needs the whole module."""
+    functions = [*summary.functions.values()]
+    for cls in summary.classes.values():
+        functions.extend(cls.methods.values())
     found: List[Fragment] = []
     covered: Set[int] = set()
-
-    def visit(body, prefix: str, owner: Optional[str]) -> None:
-        for node in body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                first = _first_line(node)
-                inside = {line for line in lines if first <= line <= node.end_lineno}
-                if inside:
-                    found.append(Fragment(prefix + node.name, owner, first, node.end_lineno, node.col_offset))
-                    covered.update(inside)
-            elif isinstance(node, ast.ClassDef):
-                visit(node.body, f"{prefix}{node.name}.", f"{prefix}{node.name}")
-            else:
-                for field in ("body", "orelse", "finalbody", "handlers"):
-                    visit(getattr(node, field, ()) or (), prefix, owner)
-
-    visit(tree.body, "", None)
-    return found if covered >= lines else None
+    for function in functions:
+        inside = {line for line in lines if function.start <= line <= function.end}
+        if inside:
+            found.append(of_function(function))
+            covered.update(inside)
+    return sorted(found, key=lambda f: f.start) if covered >= lines else None
 
 
 def cut(source: str, start: int, end: int, indent: int) -> Tuple[str, FrozenSet[int]]:

@@ -214,10 +214,6 @@ class ProjectIndex:
 
     # --- classes ---------------------------------------------------------------------------------
 
-    def class_symbol(self, qualname: str) -> Optional[Symbol]:
-        symbol = self.resolve_qualname(qualname)
-        return symbol if symbol is not None and symbol.kind in ("class", "external") else None
-
     def base_symbols(self, symbol: Symbol) -> List[Symbol]:
         result = []
         for base in symbol.node.bases:

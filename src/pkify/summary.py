@@ -74,6 +74,9 @@ class ModuleSummary:
     connections: list = field(default_factory=list)  # (signal, receiver, sender or None) Exprs
     registrations: list = field(default_factory=list)  # (register function, model(s), admin or None) Exprs
     type_checking: set = field(default_factory=set)  # names imported only under `if TYPE_CHECKING:`
+    # name -> (first line, last line, indentation) of its module-level assignment, to read its
+    # value with the engine when the expression form is not enough (`FIRST = Order.objects.first()`)
+    assignment_lines: dict = field(default_factory=dict)
 
 
 def expr(node: Optional[ast.AST], depth: int = 0) -> Expr:
@@ -243,6 +246,7 @@ class _Collector:
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
                 for name, value in _assign_targets(stmt):
                     self.summary.assignments[name] = _alias_or_expr(value)
+                    self.summary.assignment_lines[name] = (stmt.lineno, stmt.end_lineno, stmt.col_offset)
             elif type(stmt).__name__ == "TypeAlias":  # `type OrderList = list[Order]` (3.12)
                 self.summary.assignments[stmt.name.id] = ("annotation", annotation_text(stmt.value))
             elif isinstance(stmt, ast.If):

@@ -150,10 +150,6 @@ class Pending(Value):
         return self is other
 
 
-def is_model_object(value: Value) -> bool:
-    return isinstance(value, (Instance, QuerySet, Instances))
-
-
 def join(a: Optional[Value], b: Optional[Value]) -> Optional[Value]:
     """What a name holds after two paths meet. `None` is a path that does not reach (unbound,
     or ended by return/raise). A name is an instance after the join only when it is one along
