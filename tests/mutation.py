@@ -9,37 +9,42 @@ from typing import Set
 
 import libcst as cst
 
-from pkify.project import TASK_CALL_HINT, Project
+from pkify.analysis.execution import walk_module
+from pkify.analysis.units import Unit, parse_module
+from pkify.api import HINT, Session
+from pkify.frameworks.celery.values import TaskCall
+from pkify.frameworks.django_orm.values import Instance
+from pkify.project.files import read_source
 from pkify.settings import Settings
-from pkify.sources import Excluder, read_source, walk_python_files
-from pkify.values import Instance
 
 
 def plant(root: Path) -> int:
     """Rewrite the files under `root` in place; how many arguments were changed."""
-    project = Project.load(root, Settings())
+    session = Session.open(root, Settings(), use_cache=False)
     planted = 0
-    for path in walk_python_files([root], Excluder(project.settings.excludes, root)):
+    for path in session.project.python_files([root]):
         source = read_source(path)
-        if not TASK_CALL_HINT.search(source):
+        if not HINT.search(source):
             continue
-        ctx = project.engine.context(project.index.by_path[str(path)], source=source, positions=True)
+        unit = Unit(session.project.index.by_path[str(path)], parse_module(source))
         known: Set[cst.Attribute] = set()
 
-        def observe(call, evaluator) -> None:
-            for argument in call.arguments if call.sends else ():
+        def observe(fact, evaluator) -> None:
+            if not isinstance(fact, TaskCall) or not fact.sends:
+                return
+            for argument in fact.arguments:
                 expression = argument.node
                 if isinstance(expression, cst.Attribute) and expression.attr.value in ("pk", "id"):
                     if isinstance(evaluator.value(expression.value), Instance):
                         known.add(expression)
 
-        project.engine.analyse(ctx, None, observe)
+        walk_module(session.state, unit, None, observe)
         if known:
 
             class Strip(cst.CSTTransformer):
                 def on_leave(self, original, updated):
                     return updated.value if original in known else updated
 
-            path.write_text(ctx.module.visit(Strip()).code, encoding="utf-8")
+            path.write_text(unit.module.visit(Strip()).code, encoding="utf-8")
             planted += len(known)
     return planted

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pkify.cli import main
+from pkify.frontends.cli import main
 from small_project import MODELS, OFFENDING
 
 

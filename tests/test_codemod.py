@@ -17,7 +17,7 @@ def test_codemod_matches_pkify_fix(tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / "project", by_codemod)
     subprocess.run([sys.executable, "-m", "pkify", "fix", "."], cwd=by_fix, capture_output=True, check=False)
     codemod = subprocess.run(
-        [sys.executable, "-m", "libcst.tool", "codemod", "-x", "pkify.codemod.Pkify", "--no-format", "."],
+        [sys.executable, "-m", "libcst.tool", "codemod", "-x", "pkify.frontends.codemod.Pkify", "--no-format", "."],
         cwd=by_codemod,
         capture_output=True,
         text=True,

@@ -16,18 +16,18 @@ from typing import Dict, List, Tuple
 import pytest
 
 from fixture_expectations import FIXTURES, REPO, expected_error, expected_findings, fixture_files, fixture_id
-from pkify.project import Project
-from pkify.settings import read_pyproject
-from pkify.sources import find_root
+from pkify.api import Session
+from pkify.project.files import find_root
+from pkify.settings import resolve
 
 FILES = fixture_files()
-_projects: Dict[Path, Project] = {}
+_projects: Dict[Path, Session] = {}
 
 
-def _project(path: Path) -> Project:
+def _project(path: Path) -> Session:
     root = find_root(path)
     if root not in _projects:
-        _projects[root] = Project.load(root, read_pyproject(root))
+        _projects[root] = Session.open(root, resolve(root), use_cache=False)
     return _projects[root]
 
 
@@ -53,13 +53,13 @@ def test_engine(path: Path) -> None:
     error = expected_error(path)
     if error:
         assert result.error is not None and error in result.error, result.error
-        assert not result.findings
+        assert not result.diagnostics
         return
     assert result.error is None, result.error
-    found = {(f.line, f.column, f.code) for f in result.findings}
+    found = {(f.line, f.column, f.code) for f in result.diagnostics}
     expected = expected_findings(path)
     assert found == expected, _describe(found, expected)
-    for finding in result.findings:
+    for finding in result.diagnostics:
         assert "\n" not in finding.message and finding.message.startswith("`"), finding.message
 
 
@@ -93,7 +93,7 @@ def test_cli(path: Path, cli_output) -> None:
         return
     assert os.path.realpath(path) not in errors, errors[os.path.realpath(path)]
     for row in rows:
-        assert set(row) == {"path", "line", "column", "code", "message"}
+        assert set(row) == {"path", "line", "column", "code", "message", "end_line", "end_column"}
     found = {(r["line"], r["column"], r["code"]) for r in rows}
     expected = expected_findings(path)
     assert found == expected, _describe(found, expected)

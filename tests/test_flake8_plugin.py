@@ -93,3 +93,42 @@ def test_selection_decides_whether_the_plugin_works(project: Path) -> None:
     assert "CEL101" in run("--select=E9", "--extend-select=CEL1")
     assert "CEL101" not in run("--select=E9,F63")
     assert "CEL101" not in run("--extend-ignore=CEL")
+
+
+QUERYSETS = """\
+from shop.models import Order, send_receipt
+
+
+def pay(pk):
+    order = Order.objects.get(pk=pk)
+    send_receipt.delay(order)
+    send_receipt.delay(Order.objects.filter(pk=pk))
+    send_receipt.delay([order])
+"""
+
+
+def test_selection_is_flake8s_for_every_code(project: Path) -> None:
+    """Each code is selected or ignored on its own, as flake8 decides for any plugin: selecting
+    or ignoring one of pkify's codes says nothing of the others."""
+    (project / "shop" / "views.py").write_text(QUERYSETS)
+
+    def codes(*args: str) -> list:
+        lines = subprocess.run(
+            [sys.executable, "-m", "flake8", "--isolated", *args, "shop"], cwd=project, capture_output=True, text=True
+        ).stdout.splitlines()
+        return sorted(line.split()[1] for line in lines)
+
+    assert codes() == ["CEL101", "CEL102", "CEL103"]
+    assert codes("--select=CEL102") == ["CEL102"]
+    assert codes("--select=CEL103") == ["CEL103"]
+    assert codes("--extend-ignore=CEL101") == ["CEL102", "CEL103"]
+    assert codes("--ignore=CEL102,CEL103") == ["CEL101"]
+    assert codes("--select=CEL", "--extend-ignore=CEL10") == []
+
+
+def test_a_configuration_error_stops_flake8(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.pkify]\nselects = ["CEL101"]\n')
+    result = flake8("shop", cwd=project)
+    assert result.returncode != 0
+    assert "unknown key `selects`" in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr

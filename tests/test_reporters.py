@@ -11,10 +11,9 @@ import jsonschema
 import pytest
 
 from fixture_expectations import FIXTURES, REPO
-from pkify import cli, reporters
-from pkify.codes import CODES
-from pkify.engine import Finding
-from pkify.project import FileResult
+from pkify.frontends import cli, reporters
+from pkify.api import RULES as CODES, Session
+from pkify.diagnostics import Diagnostic as Finding, FileResult
 from small_project import OFFENDING
 from test_cli import run
 
@@ -60,7 +59,7 @@ def test_sarif_is_valid_and_carries_results_and_rules(project: Path) -> None:
                 {
                     "physicalLocation": {
                         "artifactLocation": {"uri": "shop/views.py", "uriBaseId": "%SRCROOT%"},
-                        "region": {"startLine": 6, "startColumn": 24},
+                        "region": {"startLine": 6, "startColumn": 24, "endLine": 6, "endColumn": 29},
                     }
                 }
             ],
@@ -195,10 +194,10 @@ def test_exit_zero(project: Path) -> None:
 
 def test_exit_zero_still_reports_internal_errors(project: Path, monkeypatch, capsys) -> None:
     def broken(self, path, source, display):
-        return FileResult(display or str(path), [], "internal error: KeyError: 'x'", internal=True)
+        return FileResult(display or str(path), [], "internal error: KeyError: 'x'", internal=True), ()
 
     monkeypatch.chdir(project)
-    monkeypatch.setattr(cli.Project, "_analyse_file", broken)
+    monkeypatch.setattr(Session, "_analyse", broken)
     assert cli.main(["check", "--exit-zero", "--no-cache", "-j1", "shop/views.py"]) == 3
     assert "internal error" in capsys.readouterr().err
 

@@ -26,8 +26,7 @@ import pytest
 from corpus import cache_dir
 import libcst
 
-from pkify.fix import Fixer
-from pkify.project import Project
+from pkify.api import Session
 from pkify.settings import Settings
 
 from small_project import MODELS, OFFENDING
@@ -86,8 +85,8 @@ def assert_robust(
 
 def api_check(root: Path, relative: str):
     """The same file through the library API: a result, never an exception, never internal."""
-    project = Project.load(root, Settings())
-    result = project.check(root / relative)
+    session = Session.open(root, Settings(), use_cache=False)
+    result = session.check(root / relative)
     assert result.internal is False, result.error
     assert result.error is None or "\n" not in result.error, result.error
     return result
@@ -160,7 +159,7 @@ def test_not_utf8_with_a_coding_cookie_is_decoded_and_checked(project: Path, coo
     assert_robust(result, error=False)
     line = cookie.count(b"\n") + 7
     assert f"shop/legacy.py:{line}:24: CEL101".encode() in result.stdout, result.stdout
-    assert [f.line for f in api_check(project, "shop/legacy.py").findings] == [line]
+    assert [f.line for f in api_check(project, "shop/legacy.py").diagnostics] == [line]
 
 
 @pytest.mark.parametrize(
@@ -182,7 +181,7 @@ def test_bom_is_skipped_and_positions_are_right(project: Path) -> None:
     (project / "shop" / "only_bom.py").write_bytes(b"\xef\xbb\xbf")
     (project / "shop" / "bom_cookie.py").write_bytes(b"\xef\xbb\xbf# coding: utf-8\nx = '\xc3\xa9'\n")
     assert_robust(run("check", "shop", cwd=project), error=False)
-    assert [(f.line, f.column) for f in api_check(project, "shop/views.py").findings] == [(6, 24)]
+    assert [(f.line, f.column) for f in api_check(project, "shop/views.py").diagnostics] == [(6, 24)]
 
 
 def test_crlf_cr_and_mixed_line_endings(project: Path) -> None:
@@ -474,10 +473,10 @@ def _check_generated(module_source: str) -> None:
         (root / "shop" / "models.py").write_text(MODELS)
         path = root / "shop" / "generated.py"
         path.write_text(module_source, encoding="utf-8")
-        result = Project.load(root, Settings()).check(path)
+        result = Session.open(root, Settings(), use_cache=False).check(path)
         assert result.internal is False, f"{result.error}\n--- source ---\n{module_source}"
         # And the fixer: whatever it rewrites still parses.
-        fixed = Fixer(Project.load(root, Settings())).run([root])
+        fixed = Session.open(root, Settings(), use_cache=False).plan_fix([root])
         for changed, (_, new) in fixed.changed.items():
             try:
                 libcst.parse_module(new)

@@ -9,17 +9,16 @@ from pathlib import Path
 import pytest
 
 from fixture_expectations import REPO
-from pkify.cli import main
-from pkify.codes import CODES
-from pkify.project import Project
-from pkify.rules_doc import SECTIONS, anchor, document, rule_markdown
+from pkify.api import RULES as CODES, Session
+from pkify.frontends.cli import main
+from pkify.frontends.rules_doc import SECTIONS, anchor, document, rule_markdown
 from pkify.settings import Settings
 
 RULES_MD = REPO / "docs" / "rules.md"
 
 
 def test_docs_rules_md_is_up_to_date() -> None:
-    assert RULES_MD.read_text() == document(), "run: python -m pkify.rules_doc > docs/rules.md"
+    assert RULES_MD.read_text() == document(), "run: python -m pkify.frontends.rules_doc > docs/rules.md"
 
 
 @pytest.mark.parametrize("code", CODES)
@@ -37,9 +36,9 @@ def _check_module(tmp_path: Path, source: str, serializer: str) -> list:
     (tmp_path / "app" / "__init__.py").write_text("")
     module = tmp_path / "app" / "example.py"
     module.write_text(source)
-    result = Project.load(tmp_path, Settings(serializer=serializer)).check(module)
+    result = Session.open(tmp_path, Settings(serializer=serializer), use_cache=False).check(module)
     assert result.error is None, result.error
-    return [f.code for f in result.findings]
+    return [f.code for f in result.diagnostics]
 
 
 @pytest.mark.parametrize("serializer", ["json", "pickle"])

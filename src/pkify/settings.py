@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from .sources import DEFAULT_EXCLUDE, Excluder
+from .project.files import DEFAULT_EXCLUDE, Excluder
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -195,3 +195,38 @@ def read_pyproject(root: Path, settings: Optional[Settings] = None) -> Settings:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.pkify] must be a table")
     return apply_mapping(settings, table, f"{path} [tool.pkify]")
+
+
+# Keys whose command-line or flake8 value adds to the file's instead of replacing it.
+EXTENDING = ("extend_exclude", "per_file_ignores")
+
+
+def resolve(root: Path, overrides: Optional[Mapping[str, Any]] = None, known_codes: Tuple[str, ...] = ()) -> Settings:
+    """The one merge rule of every front end: `[tool.pkify]` of `root/pyproject.toml`, then the
+    `overrides` given on the command line or in flake8's configuration (attribute names of
+    `Settings`; None: not given). `extend_exclude` and `per_file_ignores` add to the file's;
+    every other key replaces it. Codes that name no rule (`known_codes`) are an error."""
+    settings = read_pyproject(root)
+    changes: Dict[str, Any] = {}
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        changes[key] = getattr(settings, key) + tuple(value) if key in EXTENDING else value
+    settings = replace(settings, **changes)
+    if known_codes:
+        check_codes(settings, known_codes)
+    return settings
+
+
+def check_codes(settings: Settings, known: Tuple[str, ...]) -> None:
+    """Every code in select / ignore / per-file-ignores must be a prefix of a known one."""
+
+    def unknown(codes) -> list:
+        return [c for c in codes if not any(k.startswith(c) for k in known)]
+
+    bad = unknown((*settings.select, *settings.ignore))
+    if bad:
+        raise ConfigError(f"unknown code(s) in select/ignore: {', '.join(bad)}")
+    bad = unknown([c for _, codes in settings.per_file_ignores for c in codes])
+    if bad:
+        raise ConfigError(f"unknown code(s) in per-file-ignores: {', '.join(bad)}")

@@ -1,0 +1,374 @@
+"""Statements in source order: which value each name holds at each point of a function.
+
+`Walker` interprets a body statement by statement over an environment of abstract values.
+Branches are walked separately and joined where they meet, so a name counts as an instance only
+when it is one along every path that reaches its use; paths ended by
+`return`/`raise`/`continue`/`break` do not reach. Loop bodies are walked once quietly to learn
+what flows back to the top, then once for real. Every call met on the way is scanned by the
+evaluator with the names bound as they are at that point, and recorded by the recorder when a
+plugin recognises it (`with` blocks and loops are part of where a call stands).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, List, Optional
+
+import libcst as cst
+
+from .evaluator import Env, Evaluator, iter_children
+from .facts import WithItem
+from .values import UNKNOWN, LocalDefinition, Origin, Pending, Scalar, Value, join
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .facts import Recorder
+
+Dead = None  # an environment that no path reaches
+
+
+class _Loop:
+    def __init__(self) -> None:
+        self.breaks: List[Env] = []
+        self.continues: List[Env] = []
+
+
+class Walker:
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        on_function: Optional[Callable[[cst.CSTNode, Env, Evaluator], None]] = None,
+        module_level: bool = False,
+    ) -> None:
+        self.ev = evaluator
+        self.state = evaluator.state
+        self.recorder: "Optional[Recorder]" = evaluator.recorder
+        self.on_function = on_function  # analyses a nested def / class body (None: skip them)
+        # At module and class level, definitions and imports are read from the project index.
+        self.module_level = module_level
+        self.quiet = 0  # > 0 while walking a loop body only to learn its back edge
+        self.returns: List[Value] = []
+        self.loops: List[_Loop] = []
+        self.end: Optional[Env] = None  # the environment after the body, Dead if none reaches
+
+    # --- environments ----------------------------------------------------------------------------
+
+    def merge(self, envs: List[Optional[Env]]) -> Optional[Env]:
+        alive = [e for e in envs if e is not None]
+        if not alive:
+            return Dead
+        if len(alive) == 1:
+            return dict(alive[0])
+        merged: Env = {}
+        for key in {k for e in alive for k in e}:
+            values = [e.get(key) for e in alive]
+            if "." in key and any(v is None for v in values):
+                merged[key] = UNKNOWN  # an attribute path forgotten along one path
+                continue
+            present = [v for v in values if v is not None]
+            if any(v is not present[0] for v in present) and any(isinstance(v, Pending) for v in present):
+                present = [self.ev.force(v) for v in present]
+            result: Optional[Value] = None
+            for value in present:
+                result = join(result, value)
+            merged[key] = result if result is not None else UNKNOWN
+        return merged
+
+    def walk(self, statements, env: Optional[Env]) -> Optional[Env]:
+        """Walk statements from `env`; the environment at their end, or Dead."""
+        recorder = self.recorder
+        for statement in statements:
+            if env is None:
+                return Dead
+            self.ev.env = env
+            if recorder is not None and recorder.statement is not None and not recorder.quiet:
+                recorder.statement(statement, self.ev)
+            env = self.statement(statement, env)
+        return env
+
+    def walk_body(self, body, env: Optional[Env]) -> Optional[Env]:
+        return self.walk(body.body, env)
+
+    def scan(self, node: Optional[cst.CSTNode]) -> None:
+        if node is not None:
+            self.ev.scan(node)
+
+    # --- statements ------------------------------------------------------------------------------
+
+    def statement(self, node: cst.CSTNode, env: Env) -> Optional[Env]:
+        if isinstance(node, cst.SimpleStatementLine):
+            return self.walk(node.body, env)
+        method = getattr(self, "_" + type(node).__name__, None)
+        if method is not None:
+            return method(node, env)
+        # Statements without names to track: scan their expressions.
+        for child in iter_children(node):
+            if isinstance(child, cst.BaseExpression):
+                self.scan(child)
+        return env
+
+    def _Expr(self, node: cst.Expr, env: Env) -> Env:
+        self.scan(node.value)
+        return self.ev.env
+
+    def _Assign(self, node: cst.Assign, env: Env) -> Env:
+        self.scan(node.value)
+        value = self.ev.lazy_value(node.value)
+        for target in node.targets:
+            self.ev.bind(target.target, value)
+        return self.ev.env
+
+    def _AnnAssign(self, node: cst.AnnAssign, env: Env) -> Env:
+        if node.value is None:
+            return env
+        self.scan(node.value)
+        value = self.ev.lazy_value(node.value)
+        annotated = self.state.annotated(self.ev.unit, node.annotation.annotation, _name(node.target))
+        if annotated is not None and self.ev.force(value) in (UNKNOWN,):
+            value = annotated
+        self.ev.bind(node.target, value)
+        return self.ev.env
+
+    def _AugAssign(self, node: cst.AugAssign, env: Env) -> Env:
+        self.scan(node.value)
+        self.ev.bind(node.target, UNKNOWN)
+        return self.ev.env
+
+    def _Return(self, node: cst.Return, env: Env) -> Optional[Env]:
+        if node.value is not None:
+            self.scan(node.value)
+            self.returns.append(self.ev.lazy_value(node.value))
+        else:
+            self.returns.append(Scalar())
+        return Dead
+
+    def _Raise(self, node: cst.Raise, env: Env) -> Optional[Env]:
+        self.scan(node.exc)
+        return Dead
+
+    def _Continue(self, node, env: Env) -> Optional[Env]:
+        if self.loops:
+            self.loops[-1].continues.append(env)
+        return Dead
+
+    def _Break(self, node, env: Env) -> Optional[Env]:
+        if self.loops:
+            self.loops[-1].breaks.append(env)
+        return Dead
+
+    def _Del(self, node: cst.Del, env: Env) -> Env:
+        targets: List[cst.BaseExpression] = [node.target]
+        while targets:
+            target = targets.pop()
+            if isinstance(target, (cst.Tuple, cst.List)):
+                targets.extend(e.value for e in target.elements)
+            elif isinstance(target, cst.Name):
+                env.pop(target.value, None)
+        return env
+
+    def _Import(self, node: cst.Import, env: Env) -> Env:
+        if self.module_level:
+            return env
+        for alias in node.names:
+            dotted = self.ev.unit.code(alias.name)
+            if alias.asname is not None:
+                env[_name(alias.asname.name)] = self.state.import_value(self.ev.unit.summary, dotted)
+            else:
+                top = dotted.split(".")[0]
+                env[top] = self.state.import_value(self.ev.unit.summary, top)
+        return env
+
+    def _ImportFrom(self, node: cst.ImportFrom, env: Env) -> Env:
+        if self.module_level or isinstance(node.names, cst.ImportStar):
+            return env
+        base = "." * len(node.relative) + (self.ev.unit.code(node.module) if node.module else "")
+        for alias in node.names:
+            name = self.ev.unit.code(alias.name)
+            local = _name(alias.asname.name) if alias.asname is not None else name
+            target = f"{base}{name}" if base.endswith(".") else f"{base}.{name}"
+            env[local] = self.state.import_value(self.ev.unit.summary, target)
+        return env
+
+    def _If(self, node: cst.If, env: Env) -> Optional[Env]:
+        self.scan(node.test)
+        env = self.ev.env
+        body_env = dict(env)
+        narrowed = self._isinstance(node.test)
+        if narrowed is not None:
+            body_env[narrowed[0]] = narrowed[1]
+        body = self.walk_body(node.body, body_env)
+        if node.orelse is None:
+            other: Optional[Env] = dict(env)
+        elif isinstance(node.orelse, cst.If):
+            other = self._If(node.orelse, dict(env))
+        else:
+            other = self.walk_body(node.orelse.body, dict(env))
+        return self.merge([body, other])
+
+    def _isinstance(self, test: cst.BaseExpression):
+        """`isinstance(name, Cls)`: inside the `if`, the name is what an instance of Cls is (when
+        the class's value says: a model's instance)."""
+        if not (isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "isinstance"):
+            return None
+        args = test.args
+        if len(args) != 2 or not isinstance(args[0].value, cst.Name):
+            return None
+        narrowed = self.ev.value(args[1].value).instance(Origin(test, "narrowed by"))
+        return (args[0].value.value, narrowed) if narrowed is not UNKNOWN else None
+
+    def _loop(self, node, env: Env, bind_target) -> Optional[Env]:
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.frame.loops += 1
+        try:
+            return self._loop_body(node, env, bind_target)
+        finally:
+            if recorder is not None:
+                recorder.frame.loops -= 1
+
+    def _loop_body(self, node, env: Env, bind_target) -> Optional[Env]:
+        # Quietly, to learn what flows back from the end of the body to its top.
+        self._be_quiet(+1)
+        self.loops.append(_Loop())
+        first = dict(env)
+        self.ev.env = first
+        bind_target()
+        end = self.walk_body(node.body, first)
+        quiet_loop = self.loops.pop()
+        self._be_quiet(-1)
+        top = self.merge([env, end, *quiet_loop.continues])
+        if top is None:
+            top = dict(env)
+        # For real.
+        loop = _Loop()
+        self.loops.append(loop)
+        body_env = dict(top)
+        self.ev.env = body_env
+        bind_target()
+        end = self.walk_body(node.body, body_env)
+        self.loops.pop()
+        exit_env = self.merge([top, end, *loop.continues])
+        if node.orelse is not None and exit_env is not None:
+            exit_env = self.walk_body(node.orelse.body, exit_env)
+        return self.merge([exit_env, *loop.breaks])
+
+    def _be_quiet(self, step: int) -> None:
+        self.quiet += step
+        if self.recorder is not None:
+            self.recorder.quiet += step
+
+    def _For(self, node: cst.For, env: Env) -> Optional[Env]:
+        self.scan(node.iter)
+        element = self.ev.iterate(node.iter)
+        return self._loop(node, self.ev.env, lambda: self.ev.bind(node.target, element))
+
+    def _While(self, node: cst.While, env: Env) -> Optional[Env]:
+        self.scan(node.test)
+        return self._loop(node, self.ev.env, lambda: self.scan(node.test))
+
+    def _Try(self, node, env: Env) -> Optional[Env]:
+        body = self.walk_body(node.body, dict(env))
+        anywhere = self.merge([env, body])
+        ends = []
+        for handler in node.handlers:
+            handler_env = dict(anywhere) if anywhere is not None else dict(env)
+            self.ev.env = handler_env
+            if handler.type is not None:
+                self.scan(handler.type)
+            if handler.name is not None:
+                self.ev.bind(handler.name.name, UNKNOWN)
+            ends.append(self.walk_body(handler.body, handler_env))
+        if node.orelse is not None and body is not None:
+            body = self.walk_body(node.orelse.body, body)
+        result = self.merge([body, *ends])
+        if node.finalbody is not None:
+            # `finally` also runs when an exception left the body at any point
+            start = self.merge([anywhere, body, *ends]) or dict(env)
+            after = self.walk_body(node.finalbody.body, start)
+            return after if result is not None else Dead
+        return result
+
+    _TryStar = _Try
+
+    def _With(self, node: cst.With, env: Env) -> Optional[Env]:
+        entered = []
+        for item in node.items:
+            self.scan(item.item)
+            if self.recorder is not None:
+                entered.append(WithItem(self.ev.value(item.item), item.item))
+            if item.asname is not None:
+                self.ev.bind(item.asname.name, UNKNOWN)
+        if self.recorder is None:
+            return self.walk_body(node.body, self.ev.env)
+        withs = self.recorder.frame.withs
+        withs.extend(entered)
+        try:
+            return self.walk_body(node.body, self.ev.env)
+        finally:
+            del withs[len(withs) - len(entered) :]
+
+    def _Match(self, node, env: Env) -> Optional[Env]:
+        self.scan(node.subject)
+        ends: List[Optional[Env]] = [dict(env)]
+        for case in node.cases:
+            case_env = dict(env)
+            for name in _pattern_names(case.pattern):
+                case_env[name] = UNKNOWN
+            self.ev.env = case_env
+            if case.guard is not None:
+                self.scan(case.guard)
+            ends.append(self.walk_body(case.body, case_env))
+        return self.merge(ends)
+
+    def _FunctionDef(self, node: cst.FunctionDef, env: Env) -> Env:
+        for decorator in node.decorators:
+            self.scan(decorator.decorator)
+        if self.on_function is not None and not self.quiet:
+            self.on_function(node, env, self.ev)
+        if not self.module_level:
+            env[node.name.value] = LocalDefinition("function", node.name.value)
+        return env
+
+    def _ClassDef(self, node: cst.ClassDef, env: Env) -> Env:
+        for decorator in node.decorators:
+            self.scan(decorator.decorator)
+        for arg in node.bases:
+            self.scan(arg.value)
+        if self.on_function is not None and not self.quiet:
+            self.on_function(node, env, self.ev)
+        if not self.module_level:
+            env[node.name.value] = LocalDefinition("class", node.name.value)
+        return env
+
+    def _Global(self, node, env: Env) -> Env:
+        return env
+
+    _Nonlocal = _Global
+    _Pass = _Global
+
+    def result(self, end: Optional[Env]) -> Value:
+        """The joined value of every `return`, for inferring what a function returns."""
+        values = [self.ev.force(v) for v in self.returns]
+        if end is not None:
+            values.append(Scalar())  # falling off the end returns None
+        result: Optional[Value] = None
+        for value in values:
+            result = join(result, value)
+        return result if result is not None else UNKNOWN
+
+
+def _name(node: cst.CSTNode) -> str:
+    return node.value if isinstance(node, cst.Name) else ""
+
+
+def _pattern_names(pattern) -> List[str]:
+    names = []
+    stack = [pattern]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.MatchAs) and node.name is not None:
+            names.append(node.name.value)
+        if isinstance(node, cst.MatchStar) and node.name is not None:
+            names.append(node.name.value)
+        if isinstance(node, cst.MatchMapping) and node.rest is not None:
+            names.append(node.rest.value)
+        stack.extend(iter_children(node))
+    return names

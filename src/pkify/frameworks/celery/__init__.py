@@ -1,0 +1,1 @@
+"""Celery: tasks, the calls that send them, and Celery apps."""

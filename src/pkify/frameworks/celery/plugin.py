@@ -1,0 +1,74 @@
+"""Celery for the analysis: tasks (decorated functions and `Task` classes) and their methods,
+Celery apps, bound tasks' `self`, and the calls that send arguments to a task (the facts)."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import libcst as cst
+
+from ...analysis.evaluator import Evaluator
+from ...analysis.facts import Fact
+from ...analysis.plugin import Plugin
+from ...analysis.state import Function
+from ...analysis.values import Args, Origin, Value
+from ...project.index import Symbol
+from ...project.summary import Call, ModuleSummary, Ref
+from . import names
+from .catalog import TaskCatalog
+from .recognise import recognise
+from .values import CeleryApp, TaskRef
+
+
+class Celery(Plugin):
+    hints = names.HINTS
+
+    def __init__(self, state) -> None:
+        super().__init__(state)
+        self.catalog = TaskCatalog(state.index, state.settings.task_decorators)
+
+    def class_value(self, symbol: Symbol) -> Optional[Value]:
+        task = self.catalog.task(symbol.qualname)
+        return TaskRef(task) if task is not None else None
+
+    def function_value(self, symbol: Symbol) -> Optional[Value]:
+        task = self.catalog.task(symbol.qualname)
+        return TaskRef(task) if task is not None else None
+
+    def external_value(self, qualname: str) -> Optional[Value]:
+        return CeleryApp() if qualname in names.CELERY_CURRENT_APP else None
+
+    def library_call(self, qualname: str, args: Args, origin: Origin) -> Optional[Value]:
+        return CeleryApp() if qualname in names.CELERY_APP_CLASSES else None
+
+    def instance_value(self, class_qualname: str, origin: Origin) -> Optional[Value]:
+        task = self.catalog.task(class_qualname)
+        if task is not None or self.catalog.is_task_class(class_qualname):
+            return TaskRef(task)
+        if self.state.index.has_ancestor(class_qualname, names.CELERY_APP_CLASSES):
+            return CeleryApp(class_qualname)
+        return None
+
+    def self_value(self, class_qualname: str, origin: Origin) -> Optional[Value]:
+        task = self.catalog.task(class_qualname)
+        if task is not None or self.catalog.is_task_class(class_qualname):
+            return TaskRef(task)
+        return None
+
+    def first_parameter(self, function: Function) -> Optional[Value]:
+        task = self.catalog.task(function.qualname)
+        return TaskRef(task) if task is not None and task.bound else None
+
+    def assignment_value(self, module: ModuleSummary, value: Any) -> Optional[Value]:
+        """`export = app.register_task(Export())`: the task; `app = Celery(...)`: an app."""
+        if not isinstance(value, Call) or not isinstance(value.func, Ref):
+            return None
+        if value.func.name.endswith(".register_task") and value.args and isinstance(value.args[0], Call):
+            return self.state.expression_value(module, value.args[0])
+        cls = self.state.index.expr_qualname(module, value.func)
+        if cls is not None and self.state.index.has_ancestor(cls, names.CELERY_APP_CLASSES):
+            return CeleryApp()
+        return None
+
+    def call_fact(self, evaluator: Evaluator, node: cst.Call) -> Optional[Fact]:
+        return recognise(node, evaluator, self.catalog)

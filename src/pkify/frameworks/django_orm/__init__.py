@@ -1,0 +1,1 @@
+"""Django's ORM: models, managers, QuerySets, relations, transactions."""

@@ -1,0 +1,362 @@
+"""The project's models, as Django would see them: which classes are models, their relation
+fields (inherited ones and reverse accessors included), managers and labels.
+
+Built from the symbol index, lazily; every answer is memoised in the index's memo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, List, Optional, Tuple
+
+from ...project.index import SymbolIndex, last
+from ...project.memo import memoized
+from ...project.summary import Call, ClassSummary, Const, Expr, ModuleSummary, Ref, Str, literal
+from . import names
+
+
+@dataclass(frozen=True)
+class Relation:
+    kind: str  # "fk" (an instance), "m2m" (a related manager), "gfk" (an instance of any model)
+    target: Optional[str]  # model qualname, None when unknown
+
+
+@dataclass(frozen=True)
+class Manager:
+    manager_class: Optional[str]  # project manager class qualname
+    queryset_class: Optional[str]  # project queryset class qualname
+
+
+@dataclass(frozen=True)
+class Model:
+    qualname: str
+    name: str
+    label: str  # "app_label.Name", as Django spells it
+    abstract: bool
+    fields: Dict[str, Relation]  # relation fields only, inherited ones included
+    scalars: FrozenSet[str]  # names of other fields declared
+    managers: Dict[str, Manager]
+    constants: FrozenSet[str]  # class attributes bound to literals (STATUS_PAID = "p")
+    custom_pk: bool = False  # a field declared `primary_key=True` (a UUID, a code...)
+    proxy: bool = False
+
+
+@dataclass(frozen=True)
+class Field:
+    """What a class-body assignment of a model declares."""
+
+    kind: str  # "relation", "manager", "scalar"
+    relation: Optional[Relation] = None
+    related_name: Optional[str] = None
+    one_to_one: bool = False
+    manager: Optional[Manager] = None
+
+
+def meta(cls: ClassSummary, name: str):
+    """A literal value of the class's `Meta` (`abstract`, `proxy`), else None."""
+    return literal(cls.meta.get(name))
+
+
+class ModelCatalog:
+    def __init__(self, index: SymbolIndex, model_bases: Tuple[str, ...]) -> None:
+        self.index = index
+        self.memo = index.memo
+        self.model_bases = model_bases
+
+    # --- which classes are models ----------------------------------------------------------------
+
+    def _external_model_base(self, qualname: str) -> bool:
+        """Third-party bases from a `*.models` module count as models (`TimeStampedModel`,
+        `MPTTModel`, `PolymorphicModel`, wagtail's `Page`)."""
+        if qualname in names.MODEL_ROOTS or qualname in names.BUILTIN_MODELS:
+            return True
+        if any(qualname == n or qualname.endswith("." + n) for n in self.model_bases):
+            return True
+        module, _, name = qualname.rpartition(".")
+        if not module or module.split(".")[0] == "django" or not name[:1].isupper():
+            return False
+        if name.endswith(names.NOT_MODEL_SUFFIXES):
+            return False
+        return "models" in module.split(".")
+
+    @memoized(default=False)
+    def is_model_class(self, qualname: Optional[str]) -> bool:
+        if not qualname:
+            return False
+        if qualname in names.BUILTIN_MODELS:
+            return True
+        if self.index.class_symbol(qualname) is None:
+            return False
+        index = self.index
+        return any(self._external_model_base(a) for a in index.ancestry(qualname) if index.is_external(a))
+
+    @memoized(default={})
+    def models(self) -> Dict[str, ClassSummary]:
+        """Every project model class, by qualified name."""
+        found = {}
+        for module in self.index.modules():
+            for qualname, cls in module.classes.items():
+                full = f"{module.name}.{qualname}"
+                if cls.bases and self.is_model_class(full):
+                    found[full] = cls
+        return found
+
+    def is_queryset_class(self, qualname: Optional[str]) -> bool:
+        return self.index.has_ancestor(qualname, names.QUERYSET_ROOTS)
+
+    def is_manager_class(self, qualname: str) -> bool:
+        if qualname in names.MANAGER_ROOTS or self.index.has_ancestor(qualname, names.MANAGER_ROOTS):
+            return True
+        # Third-party managers pkify cannot see (`InheritanceManager`, `TreeManager`, ...).
+        return any(last(a).endswith("Manager") and self.index.is_external(a) for a in self.index.ancestry(qualname))
+
+    # --- names and labels ------------------------------------------------------------------------
+
+    def app_label(self, qualname: str) -> str:
+        cls = self.models().get(qualname)
+        if cls is not None and isinstance(meta(cls, "app_label"), str):
+            return meta(cls, "app_label")
+        parts = qualname.split(".")[:-1]
+        if "models" in parts:
+            i = len(parts) - 1 - parts[::-1].index("models")
+            if i > 0:
+                return parts[i - 1]
+        return parts[-2] if len(parts) > 1 else parts[0] if parts else ""
+
+    def label(self, qualname: str) -> str:
+        if qualname in names.BUILTIN_LABELS:
+            return names.BUILTIN_LABELS[qualname]
+        return f"{self.app_label(qualname)}.{last(qualname)}"
+
+    @memoized(default=None)
+    def model_by_label(self, label: str, near: Optional[str] = None) -> Optional[str]:
+        """A model named by a string: "app.Model", "Model" (same app, else unique) or "self"."""
+        if label == "self":
+            return near
+        for builtin, builtin_label in names.BUILTIN_LABELS.items():
+            if builtin_label.lower() == label.lower():
+                return builtin
+        app, _, name = label.rpartition(".")
+        named = [q for q in self.models() if last(q) == name]
+        if app:
+            exact = [q for q in named if self.app_label(q) == app]
+            if len(exact) == 1:
+                return exact[0]
+        elif near is not None:
+            same_app = [q for q in named if self.app_label(q) == self.app_label(near)]
+            if len(same_app) == 1:
+                return same_app[0]
+        return named[0] if len(named) == 1 else None
+
+    @memoized(default=names.DEFAULT_USER_MODEL)
+    def user_model(self) -> str:
+        """The model `AUTH_USER_MODEL` names in the project's settings (read as text)."""
+        labels = {
+            literal(m.assignments["AUTH_USER_MODEL"])
+            for m in self.index.modules()
+            if isinstance(m.assignments.get("AUTH_USER_MODEL"), Str)
+        }
+        if len(labels) == 1:
+            found = self.model_by_label(labels.pop())
+            if found:
+                return found
+        return names.DEFAULT_USER_MODEL
+
+    def relation_target(
+        self, module: ModuleSummary, expr: Optional[Expr], owner: Optional[str] = None
+    ) -> Optional[str]:
+        """The model a relation field, a `model = ...` attribute or a registration names."""
+        if expr is None:
+            return None
+        if isinstance(expr, Str):
+            return self.model_by_label(expr.value, owner)
+        qualname = self.index.expr_qualname(module, expr)
+        if qualname is None:
+            return None
+        if qualname in names.AUTH_USER_MODEL_SETTING or qualname.endswith("settings.AUTH_USER_MODEL"):
+            return self.user_model()
+        return qualname if self.is_model_class(qualname) else None
+
+    def _project_class(self, qualname: Optional[str]) -> Optional[str]:
+        return qualname if self.index.class_symbol(qualname) is not None else None
+
+    # --- fields ----------------------------------------------------------------------------------
+
+    def field(self, module: ModuleSummary, expr: Expr, owner: str) -> Optional[Field]:
+        """What a class-body assignment of a model declares, None if nothing pkify reads."""
+        if not isinstance(expr, Call):
+            return None
+        func = expr.func
+        # Managers built from querysets: QS.as_manager(), Manager.from_queryset(QS)()
+        if isinstance(func, Ref) and func.name.endswith(".as_manager"):
+            queryset = self.index.expr_qualname(module, Ref(func.name[: -len(".as_manager")]))
+            return Field("manager", manager=Manager(None, self._project_class(queryset)))
+        if isinstance(func, Call) and isinstance(func.func, Ref) and func.func.name.endswith(".from_queryset"):
+            manager = self.index.expr_qualname(module, Ref(func.func.name[: -len(".from_queryset")]))
+            queryset = self.index.expr_qualname(module, func.args[0]) if func.args else None
+            return Field("manager", manager=Manager(self._project_class(manager), self._project_class(queryset)))
+        if not isinstance(func, Ref):
+            return None
+        qualname = self.index.expr_qualname(module, func) or func.name
+        name = last(qualname)
+        if name in names.FOREIGN_KEY_FIELDS or name in names.MANY_TO_MANY_FIELDS or qualname in names.GENERIC_RELATION:
+            target = expr.args[0] if expr.args else expr.keyword("to")
+            many = name in names.MANY_TO_MANY_FIELDS or qualname in names.GENERIC_RELATION
+            related = literal(expr.keyword("related_name"))
+            related_name = related if isinstance(related, str) else None
+            if qualname in names.GENERIC_RELATION:
+                related_name = "+"
+            relation = Relation("m2m" if many else "fk", self.relation_target(module, target, owner))
+            return Field("relation", relation, related_name, name.endswith("OneToOneField"))
+        if qualname in names.GENERIC_FOREIGN_KEY:
+            return Field("relation", Relation("gfk", None), "+")
+        if self.is_manager_class(qualname):
+            project = self._project_class(qualname)
+            return Field("manager", manager=Manager(project, self._manager_queryset(project)))
+        if name.endswith("Field"):
+            return Field("scalar")
+        return None
+
+    def _manager_queryset(self, manager: Optional[str]) -> Optional[str]:
+        """The queryset class of a manager class defined as `Manager.from_queryset(QS)`."""
+        if manager is None:
+            return None
+        for ancestor in self.index.ancestry(manager):
+            symbol = self.index.class_symbol(ancestor)
+            if symbol is None:
+                continue
+            for base in symbol.class_summary.bases:
+                if isinstance(base, Call) and isinstance(base.func, Ref) and base.func.name.endswith(".from_queryset"):
+                    if base.args:
+                        assert symbol.module is not None
+                        return self._project_class(self.index.expr_qualname(symbol.module, base.args[0]))
+        return None
+
+    # --- models ----------------------------------------------------------------------------------
+
+    @memoized(default=None)
+    def model(self, qualname: Optional[str]) -> Optional[Model]:
+        """Everything pkify knows of one model, inherited fields and managers included."""
+        if not qualname:
+            return None
+        if qualname in names.BUILTIN_MODELS:
+            fields = {
+                name: Relation(kind, self.user_model() if target == "<user>" else target)
+                for name, (kind, target) in names.BUILTIN_MODELS[qualname].items()
+            }
+            fields.update(self._reverse().get(qualname, {}))
+            managers = {"objects": Manager(None, None)}
+            return Model(
+                qualname, last(qualname), self.label(qualname), False, fields, frozenset(), managers, frozenset()
+            )
+        models = self.models()
+        if qualname not in models:
+            return None
+        fields: Dict[str, Relation] = {}
+        scalars: set = set()
+        managers: Dict[str, Manager] = {}
+        constants: set = set()
+        custom_pk = False
+        # Walk ancestors from the most distant, so that nearer declarations override.
+        for ancestor in reversed(self.index.ancestry(qualname)):
+            for name, (kind, target) in names.BUILTIN_BASE_FIELDS.get(ancestor, {}).items():
+                fields[name] = Relation(kind, target)
+            cls = models.get(ancestor)
+            symbol = self.index.class_symbol(ancestor)
+            if cls is None or symbol is None or symbol.module is None:
+                continue
+            for name, expr in cls.attributes.items():
+                declared = self.field(symbol.module, expr, ancestor)
+                if declared is None:
+                    if isinstance(expr, (Str, Const)):
+                        constants.add(name)
+                    continue
+                if declared.relation is not None:
+                    fields[name] = declared.relation
+                elif declared.manager is not None:
+                    managers[name] = declared.manager
+                else:
+                    scalars.add(name)
+                if isinstance(expr, Call) and ("primary_key", Const(True)) in expr.kwargs:
+                    custom_pk = True
+        cls = models[qualname]
+        proxy = meta(cls, "proxy") is True
+        if not proxy:
+            for parent in self.concrete_parents(qualname):  # multi-table inheritance
+                fields.setdefault(f"{last(parent).lower()}_ptr", Relation("fk", parent))
+        if not managers:
+            managers["objects"] = Manager(None, None)
+        for name in ("_default_manager", "_base_manager"):
+            managers[name] = next(iter(managers.values()))
+        fields.update({k: v for k, v in self._reverse().get(qualname, {}).items() if k not in fields})
+        return Model(
+            qualname,
+            last(qualname),
+            self.label(qualname),
+            meta(cls, "abstract") is True,
+            fields,
+            frozenset(scalars),
+            managers,
+            frozenset(constants),
+            custom_pk,
+            proxy,
+        )
+
+    def concrete_parents(self, qualname: str) -> List[str]:
+        """The project models a model inherits from that have a table of their own."""
+        models = self.models()
+        return [a for a in self.index.ancestry(qualname)[1:] if a in models and meta(models[a], "abstract") is not True]
+
+    def concrete_model(self, qualname: str) -> str:
+        """The model whose table holds the rows of `qualname`: itself, or the concrete model of
+        a proxy."""
+        model = self.model(qualname)
+        if model is None or not model.proxy:
+            return qualname
+        parents = self.concrete_parents(qualname)
+        return parents[0] if parents else qualname
+
+    def _declaring(self, qualname: str) -> List[str]:
+        """The classes whose fields a concrete model declares itself: the model and its abstract
+        ancestors up to the first concrete one (a proxy declares none: its fields are its
+        concrete model's, and so are the reverse accessors they make)."""
+        models = self.models()
+        own = [qualname]
+        for ancestor in self.index.ancestry(qualname)[1:]:
+            if ancestor in models and meta(models[ancestor], "abstract") is not True:
+                break
+            own.append(ancestor)
+        return own
+
+    @memoized(default={})
+    def _reverse(self) -> Dict[str, Dict[str, Relation]]:
+        """Reverse accessors: target model -> {accessor: relation back to the source model}."""
+        reverse: Dict[str, Dict[str, Relation]] = {}
+        models = self.models()
+        for qualname, cls in models.items():
+            if meta(cls, "abstract") is True or meta(cls, "proxy") is True:
+                continue
+            for parent in self.concrete_parents(qualname)[:1]:  # `article.featuredarticle`
+                reverse.setdefault(parent, {})[last(qualname).lower()] = Relation("fk", qualname)
+            for ancestor in self._declaring(qualname):
+                owner = models.get(ancestor)
+                symbol = self.index.class_symbol(ancestor)
+                if owner is None or symbol is None or symbol.module is None:
+                    continue
+                for expr in owner.attributes.values():
+                    declared = self.field(symbol.module, expr, qualname)
+                    if declared is None or declared.relation is None or declared.relation.target is None:
+                        continue
+                    lower = last(qualname).lower()
+                    related_name = declared.related_name
+                    if related_name is None:
+                        accessor = lower if declared.one_to_one else f"{lower}_set"
+                    elif related_name.endswith("+"):
+                        continue
+                    else:
+                        accessor = related_name.replace("%(class)s", lower).replace(
+                            "%(app_label)s", self.app_label(qualname).lower()
+                        )
+                    back = Relation("fk" if declared.one_to_one else "m2m", qualname)
+                    reverse.setdefault(declared.relation.target, {})[accessor] = back
+        return reverse

@@ -1,0 +1,172 @@
+"""Qualified names and method names of Django's ORM, matched against names the symbol index
+resolved (never against the spelling at the call site alone)."""
+
+from __future__ import annotations
+
+# --- Django models -------------------------------------------------------------------------------
+
+MODEL_ROOTS = frozenset(
+    {
+        "django.db.models.Model",
+        "django.db.models.base.Model",
+        "django.contrib.auth.models.AbstractUser",
+        "django.contrib.auth.models.AbstractBaseUser",
+        "django.contrib.auth.base_user.AbstractBaseUser",
+        "django.contrib.auth.models.PermissionsMixin",
+        "django.contrib.sessions.base_session.AbstractBaseSession",
+        "django.contrib.sites.models.Site",
+    }
+)
+
+# Django's own concrete models, with the relation fields a task argument could hop through.
+# kind: "fk" (ForeignKey / OneToOne: an instance) or "m2m" (a related manager).
+BUILTIN_MODELS: dict[str, dict[str, tuple[str, str]]] = {
+    "django.contrib.auth.models.User": {
+        "groups": ("m2m", "django.contrib.auth.models.Group"),
+        "user_permissions": ("m2m", "django.contrib.auth.models.Permission"),
+    },
+    "django.contrib.auth.models.Group": {
+        "permissions": ("m2m", "django.contrib.auth.models.Permission"),
+    },
+    "django.contrib.auth.models.Permission": {
+        "content_type": ("fk", "django.contrib.contenttypes.models.ContentType"),
+    },
+    "django.contrib.contenttypes.models.ContentType": {},
+    "django.contrib.sites.models.Site": {},
+    "django.contrib.sessions.models.Session": {},
+    "django.contrib.admin.models.LogEntry": {
+        "user": ("fk", "<user>"),
+        "content_type": ("fk", "django.contrib.contenttypes.models.ContentType"),
+    },
+    "django.contrib.flatpages.models.FlatPage": {
+        "sites": ("m2m", "django.contrib.sites.models.Site"),
+    },
+    "django.contrib.redirects.models.Redirect": {
+        "site": ("fk", "django.contrib.sites.models.Site"),
+    },
+}
+
+# Fields inherited from Django's abstract bases.
+BUILTIN_BASE_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
+    "django.contrib.auth.models.PermissionsMixin": {
+        "groups": ("m2m", "django.contrib.auth.models.Group"),
+        "user_permissions": ("m2m", "django.contrib.auth.models.Permission"),
+    },
+    "django.contrib.auth.models.AbstractUser": {
+        "groups": ("m2m", "django.contrib.auth.models.Group"),
+        "user_permissions": ("m2m", "django.contrib.auth.models.Permission"),
+    },
+}
+
+BUILTIN_LABELS = {
+    "django.contrib.auth.models.User": "auth.User",
+    "django.contrib.auth.models.Group": "auth.Group",
+    "django.contrib.auth.models.Permission": "auth.Permission",
+    "django.contrib.contenttypes.models.ContentType": "contenttypes.ContentType",
+    "django.contrib.sites.models.Site": "sites.Site",
+    "django.contrib.sessions.models.Session": "sessions.Session",
+    "django.contrib.admin.models.LogEntry": "admin.LogEntry",
+    "django.contrib.flatpages.models.FlatPage": "flatpages.FlatPage",
+    "django.contrib.redirects.models.Redirect": "redirects.Redirect",
+}
+
+DEFAULT_USER_MODEL = "django.contrib.auth.models.User"
+GET_USER_MODEL = frozenset({"django.contrib.auth.get_user_model"})
+GET_MODEL = frozenset({"django.apps.apps.get_model", "django.apps.registry.apps.get_model"})
+AUTH_USER_MODEL_SETTING = frozenset({"django.conf.settings.AUTH_USER_MODEL"})
+
+# Names that end one of these suffixes are not models, even when imported from a `*.models`
+# module (`django_countries.fields`, `model_utils.models.StatusField`, ...).
+NOT_MODEL_SUFFIXES = (
+    "Manager",
+    "QuerySet",
+    "Field",
+    "Choices",
+    "Enum",
+    "Lookup",
+    "Transform",
+    "Func",
+    "Expression",
+    "Form",
+    "Serializer",
+    "Admin",
+    "Exception",
+    "Error",
+    "Descriptor",
+    "Index",
+    "Constraint",
+)
+
+FOREIGN_KEY_FIELDS = frozenset({"ForeignKey", "OneToOneField", "TreeForeignKey", "TreeOneToOneField", "ParentalKey"})
+MANY_TO_MANY_FIELDS = frozenset(
+    {"ManyToManyField", "ParentalManyToManyField", "TreeManyToManyField", "SortedManyToManyField"}
+)
+GENERIC_FOREIGN_KEY = frozenset(
+    {
+        "django.contrib.contenttypes.fields.GenericForeignKey",
+        "django.contrib.contenttypes.generic.GenericForeignKey",
+    }
+)
+GENERIC_RELATION = frozenset(
+    {
+        "django.contrib.contenttypes.fields.GenericRelation",
+        "django.contrib.contenttypes.generic.GenericRelation",
+    }
+)
+
+MANAGER_ROOTS = frozenset(
+    {
+        "django.db.models.Manager",
+        "django.db.models.manager.Manager",
+        "django.db.models.manager.BaseManager",
+        "django.contrib.auth.models.UserManager",
+        "django.contrib.auth.base_user.BaseUserManager",
+        "django.contrib.auth.models.BaseUserManager",
+    }
+)
+QUERYSET_ROOTS = frozenset({"django.db.models.QuerySet", "django.db.models.query.QuerySet"})
+QUERYSET_ANNOTATIONS = QUERYSET_ROOTS | frozenset({"django.db.models.Manager", "django.db.models.manager.Manager"})
+
+# Manager and queryset methods, by what they return.
+INSTANCE_METHODS = frozenset(
+    {"get", "create", "first", "last", "latest", "earliest"}
+    | {"aget", "acreate", "afirst", "alast", "alatest", "aearliest"}
+    # Django's own managers: ContentType, Site, User, natural keys
+    | {"get_for_model", "get_for_id", "get_current", "create_user", "create_superuser"}
+    | {"get_by_natural_key", "acreate_user", "acreate_superuser"}
+)
+INSTANCE_AND_FLAG_METHODS = frozenset({"get_or_create", "update_or_create", "aget_or_create", "aupdate_or_create"})
+QUERYSET_METHODS = frozenset(
+    {
+        "all",
+        "filter",
+        "exclude",
+        "order_by",
+        "select_related",
+        "prefetch_related",
+        "annotate",
+        "alias",
+        "distinct",
+        "reverse",
+        "defer",
+        "only",
+        "using",
+        "select_for_update",
+        "none",
+        "union",
+        "intersection",
+        "difference",
+        "extra",
+        "complex_filter",
+        "get_queryset",
+    }
+)
+VALUES_METHODS = frozenset({"values", "values_list", "dates", "datetimes"})
+INSTANCE_LIST_METHODS = frozenset({"bulk_create", "abulk_create"})
+INSTANCE_ITERATOR_METHODS = frozenset({"iterator", "aiterator"})
+IN_BULK_METHODS = frozenset({"in_bulk", "ain_bulk"})
+
+GET_OBJECT_OR_404 = frozenset({"django.shortcuts.get_object_or_404"})
+GET_LIST_OR_404 = frozenset({"django.shortcuts.get_list_or_404"})
+AGET_OBJECT_OR_404 = frozenset({"django.shortcuts.aget_object_or_404"})
+AGET_LIST_OR_404 = frozenset({"django.shortcuts.aget_list_or_404"})

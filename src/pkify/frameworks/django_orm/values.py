@@ -1,0 +1,237 @@
+"""The values of Django's ORM: a row (`Instance`), a QuerySet or manager (`QuerySet`), several
+rows (`Instances`), a model class (`ModelClass`), a transaction (`Transaction`). Each knows what
+its attributes, methods, elements and slices are.
+
+No libcst here: the rules read these values without loading the parser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Optional
+
+from ...analysis.values import (
+    UNKNOWN,
+    Args,
+    Item,
+    Mapping,
+    Origin,
+    Pending,
+    Scalar,
+    Sequence,
+    Subscript,
+    Value,
+)
+from . import names
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ...analysis.state import InferenceState
+    from .catalog import ModelCatalog
+
+# Methods of any value whose result is never a row (a count, a flag, nothing).
+SCALAR_RESULTS = frozenset(
+    {
+        "count",
+        "acount",
+        "exists",
+        "aexists",
+        "aggregate",
+        "aaggregate",
+        "update",
+        "aupdate",
+        "delete",
+        "adelete",
+        "contains",
+        "acontains",
+        "explain",
+        "save",
+        "asave",
+        "refresh_from_db",
+        "arefresh_from_db",
+        "full_clean",
+        "clean",
+    }
+)
+
+
+def catalog(state: "InferenceState") -> "ModelCatalog":
+    from .plugin import DjangoORM
+
+    return state.plugin(DjangoORM).catalog
+
+
+@dataclass(frozen=True)
+class Instance(Value):
+    """A row of a model. `model`: its qualified name; None: some model, not known which."""
+
+    model: Optional[str]
+    origin: Origin = field(compare=False)
+
+    def attribute(self, state: "InferenceState", name: str, origin: Origin) -> Value:
+        if name.endswith("_id"):
+            return Scalar(pk=True)
+        model = catalog(state).model(self.model) if self.model else None
+        if model is None:
+            return UNKNOWN
+        relation = model.fields.get(name)
+        if relation is not None:
+            if relation.kind == "m2m":
+                return QuerySet(relation.target, origin, "related manager")
+            return Instance(relation.target, origin)
+        if name in model.scalars or name in model.constants:
+            return Scalar()
+        return state.property_value(self.model, name, self, origin)
+
+    def method_call(self, state: "InferenceState", name: str, args: Args, origin: Origin) -> Optional[Value]:
+        if name in SCALAR_RESULTS:
+            return Scalar()
+        method = state.index.class_method(self.model, name)
+        return Pending(method, self, origin, args) if method is not None else UNKNOWN
+
+    def collected(self, origin: Optional[Origin]) -> Value:
+        return Instances(self.model, origin if origin is not None else replace(self.origin, how="from"))
+
+    def with_origin(self, origin: Origin) -> Value:
+        return replace(self, origin=origin)
+
+    def join_same(self, other: Value) -> Value:
+        assert isinstance(other, Instance)
+        return self if self.model == other.model else replace(self, model=None)
+
+
+@dataclass(frozen=True)
+class QuerySet(Value):
+    """A QuerySet, a manager or a related manager (`what`), of one model (None: not known which).
+    `queryset_class` and `manager_class`: the project's QuerySet and Manager classes, for their
+    own methods."""
+
+    model: Optional[str]
+    origin: Origin = field(compare=False)
+    what: str = "queryset"  # "queryset", "manager", "related manager", "values queryset"
+    queryset_class: Optional[str] = None
+    manager_class: Optional[str] = None
+
+    def attribute(self, state: "InferenceState", name: str, origin: Origin) -> Value:
+        if name == "model" and self.model:
+            return ModelClass(self.model)
+        return UNKNOWN
+
+    def method_call(self, state: "InferenceState", name: str, args: Args, origin: Origin) -> Optional[Value]:
+        model = self.model
+        values = self.what == "values queryset"
+        if self.what == "related manager" and name in ("add", "remove", "clear", "set"):
+            return Scalar()
+        if name in names.INSTANCE_METHODS and not values:
+            return Instance(model, origin)
+        if name in names.INSTANCE_AND_FLAG_METHODS:
+            return Sequence((Item(Instance(model, origin)), Item(Scalar())))
+        if name in names.QUERYSET_METHODS:
+            return QuerySet(model, origin, "values queryset" if values else "queryset", self.queryset_class)
+        if name in names.VALUES_METHODS:
+            return QuerySet(model, origin, "values queryset", self.queryset_class)
+        if name in names.INSTANCE_LIST_METHODS:
+            return Instances(model, origin)
+        if name in names.INSTANCE_ITERATOR_METHODS and not values:
+            return Instances(model, origin)
+        if name in names.IN_BULK_METHODS:
+            return Mapping((), Instance(model, origin))
+        if name in SCALAR_RESULTS:
+            return Scalar()
+        for owner in (self.manager_class, self.queryset_class):
+            method = state.index.class_method(owner, name)
+            if method is not None:
+                return Pending(method, self, origin, args)
+        return UNKNOWN
+
+    def iterate(self, state: "InferenceState") -> Value:
+        if self.what != "queryset":
+            return UNKNOWN
+        return Instance(self.model, replace(self.origin, how="an element of"))
+
+    def subscript(self, state: "InferenceState", key: Subscript, origin: Origin) -> Value:
+        if self.what not in ("queryset", "values queryset"):
+            return UNKNOWN
+        if key.is_slice and key.step:
+            # A stepped slice runs the query and gives a list (QuerySet.__getitem__)
+            return Instances(self.model, origin) if self.what == "queryset" else UNKNOWN
+        if key.is_slice:
+            return QuerySet(self.model, origin, self.what, self.queryset_class)
+        if self.what == "queryset":
+            return Instance(self.model, origin)
+        return UNKNOWN
+
+    def binary(self, operator: str, other: Value, origin: Origin) -> Value:
+        assert isinstance(other, QuerySet)  # `paid | recent`, `paid & recent`
+        return QuerySet(self.model if self.model == other.model else None, origin, self.what)
+
+    def with_origin(self, origin: Origin) -> Value:
+        return replace(self, origin=origin)
+
+    def join_same(self, other: Value) -> Value:
+        assert isinstance(other, QuerySet)
+        if self.model == other.model and self.what == other.what:
+            return self
+        return QuerySet(None, self.origin, self.what if self.what == other.what else "queryset")
+
+
+@dataclass(frozen=True)
+class Instances(Value):
+    """A container or iterator whose elements are rows: `list(qs)`, `bulk_create()`."""
+
+    model: Optional[str]
+    origin: Origin = field(compare=False)
+
+    def iterate(self, state: "InferenceState") -> Value:
+        return Instance(self.model, replace(self.origin, how="an element of"))
+
+    def unpack(self, state: "InferenceState") -> Value:
+        return Instance(self.model, self.origin)
+
+    def subscript(self, state: "InferenceState", key: Subscript, origin: Origin) -> Value:
+        return self if key.is_slice else Instance(self.model, origin)
+
+    def collected(self, origin: Optional[Origin]) -> Value:
+        return Instances(self.model, origin if origin is not None else replace(self.origin, how="from"))
+
+    def with_origin(self, origin: Origin) -> Value:
+        return replace(self, origin=origin)
+
+    def join_same(self, other: Value) -> Value:
+        assert isinstance(other, Instances)
+        return self if self.model == other.model else replace(self, model=None)
+
+
+@dataclass(frozen=True)
+class ModelClass(Value):
+    model: str
+
+    def attribute(self, state: "InferenceState", name: str, origin: Origin) -> Value:
+        model = catalog(state).model(self.model)
+        if model is None:
+            return UNKNOWN
+        if name in model.managers:
+            manager = model.managers[name]
+            return QuerySet(self.model, origin, "manager", manager.queryset_class, manager.manager_class)
+        if name in model.constants or name in model.scalars:
+            return Scalar()
+        member = state.index.class_member(self.model, name)
+        return state.symbol_value(member) if member is not None and member.kind != "assignment" else UNKNOWN
+
+    def method_call(self, state: "InferenceState", name: str, args: Args, origin: Origin) -> Optional[Value]:
+        method = state.index.class_method(self.model, name)
+        return Pending(method, self, origin, args) if method is not None else None
+
+    def call(self, state: "InferenceState", args: Args, origin: Origin) -> Value:
+        return Instance(self.model, origin)
+
+    def instance(self, origin: Origin) -> Value:
+        return Instance(self.model, origin)
+
+
+@dataclass(frozen=True)
+class Transaction(Value):
+    """`transaction.atomic(...)` (as a context manager or a decorator), on a database alias
+    (None: the default one, or one that is not a literal)."""
+
+    using: Optional[str] = None
+    literal: bool = True  # `using=` is a literal (or absent)

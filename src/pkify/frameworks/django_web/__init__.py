@@ -1,0 +1,1 @@
+"""Django's web layer: views, forms, the admin, signals and requests."""

@@ -1,0 +1,99 @@
+"""Qualified names of Django's views, forms, admin, signals and requests."""
+
+from __future__ import annotations
+
+# --- Signals -------------------------------------------------------------------------------------
+
+INSTANCE_SIGNALS = frozenset(
+    {
+        "django.db.models.signals.pre_save",
+        "django.db.models.signals.post_save",
+        "django.db.models.signals.pre_delete",
+        "django.db.models.signals.post_delete",
+        "django.db.models.signals.post_init",
+    }
+)
+# `instance` is the object whose relation changed; `sender` is the through model.
+M2M_CHANGED = frozenset({"django.db.models.signals.m2m_changed"})
+# Sent with `user=`, the user instance.
+USER_SIGNALS = frozenset(
+    {
+        "django.contrib.auth.signals.user_logged_in",
+        "django.contrib.auth.signals.user_logged_out",
+    }
+)
+RECEIVER_DECORATORS = frozenset({"django.dispatch.receiver", "django.dispatch.dispatcher.receiver"})
+
+# --- Views, forms, serializers, admin ------------------------------------------------------------
+
+SINGLE_OBJECT_VIEWS = frozenset(
+    {
+        "django.views.generic.DetailView",
+        "django.views.generic.UpdateView",
+        "django.views.generic.DeleteView",
+        "django.views.generic.CreateView",
+        "django.views.generic.detail.DetailView",
+        "django.views.generic.detail.SingleObjectMixin",
+        "django.views.generic.detail.BaseDetailView",
+        "django.views.generic.detail.SingleObjectTemplateResponseMixin",
+        "django.views.generic.edit.UpdateView",
+        "django.views.generic.edit.DeleteView",
+        "django.views.generic.edit.CreateView",
+        "django.views.generic.edit.BaseUpdateView",
+        "django.views.generic.edit.BaseDeleteView",
+        "django.views.generic.edit.BaseCreateView",
+        "django.views.generic.edit.ModelFormMixin",
+        "django.views.generic.edit.DeletionMixin",
+    }
+)
+MULTIPLE_OBJECT_VIEWS = frozenset(
+    {
+        "django.views.generic.ListView",
+        "django.views.generic.list.ListView",
+        "django.views.generic.list.BaseListView",
+        "django.views.generic.list.MultipleObjectMixin",
+        "django.views.generic.dates.BaseDateListView",
+        "django.views.generic.ArchiveIndexView",
+        "django.views.generic.YearArchiveView",
+        "django.views.generic.MonthArchiveView",
+        "django.views.generic.DayArchiveView",
+    }
+)
+MODEL_FORM_VIEWS = frozenset(
+    {
+        "django.views.generic.UpdateView",
+        "django.views.generic.CreateView",
+        "django.views.generic.edit.UpdateView",
+        "django.views.generic.edit.CreateView",
+        "django.views.generic.edit.BaseUpdateView",
+        "django.views.generic.edit.BaseCreateView",
+        "django.views.generic.edit.ModelFormMixin",
+    }
+)
+HTTP_REQUESTS = frozenset(
+    {
+        "django.http.HttpRequest",
+        "django.http.request.HttpRequest",
+        "django.core.handlers.wsgi.WSGIRequest",
+        "django.core.handlers.asgi.ASGIRequest",
+    }
+)
+MODEL_FORMS = frozenset({"django.forms.ModelForm", "django.forms.models.ModelForm"})
+MODEL_ADMINS = frozenset(
+    {
+        "django.contrib.admin.ModelAdmin",
+        "django.contrib.admin.options.ModelAdmin",
+        "django.contrib.gis.admin.GISModelAdmin",
+        "django.contrib.gis.admin.OSMGeoAdmin",
+    }
+)
+ADMIN_REGISTER = frozenset({"django.contrib.admin.register", "django.contrib.admin.decorators.register"})
+ADMIN_SITE_REGISTER = frozenset({"django.contrib.admin.site.register"})
+ADMIN_ACTION = frozenset({"django.contrib.admin.action", "django.contrib.admin.decorators.action"})
+# ModelAdmin methods whose `obj` parameter is the model instance being edited (not the
+# `obj=None` of the permission and form hooks, which may be None).
+ADMIN_OBJ_METHODS = frozenset(
+    {"save_model", "delete_model", "response_add", "response_change", "log_addition", "log_change", "log_deletion"}
+)
+# ModelAdmin methods whose `form` parameter is the bound ModelForm of the object.
+ADMIN_FORM_METHODS = frozenset({"save_model", "save_related", "save_form"})

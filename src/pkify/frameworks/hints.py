@@ -1,0 +1,11 @@
+"""The pattern a file must match to be analysed at all: files without a match hold no call the
+plugins record, and are never parsed with libcst. Built from the plugins' hints (Celery's one
+list of task methods), without loading the plugins (a test checks that it is theirs)."""
+
+from __future__ import annotations
+
+import re
+
+from .celery import names as celery
+
+HINT = re.compile("|".join(sorted(celery.HINTS)))

@@ -1,0 +1,281 @@
+"""The `pkify` command.
+
+Exit codes: 0 nothing found; 1 findings, or files that could not be checked (syntax errors,
+undecodable files); 2 usage or configuration errors; 3 an internal error in pkify.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from .. import __version__
+from ..api import RULES, FixOptions, Session, unified_diff, write_atomically
+from ..diagnostics import FileResult
+from ..project.files import Excluder, SourceError, absolute, decode_source, find_root, read_source, walk_python_files
+from ..project.parallel import with_deep_stack
+from ..settings import SERIALIZERS, ConfigError, Settings, parse_per_file_ignores, resolve, split_list
+from . import reporters
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pkify",
+        description="Find Django model instances and QuerySets passed to Celery tasks.",
+    )
+    parser.add_argument("--version", action="version", version=f"pkify {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    check = commands.add_parser("check", help="report task calls that pass model instances or QuerySets")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="files or directories; - for standard input")
+    check.add_argument("--format", choices=reporters.FORMATS, default="text",
+                       help="text (flake8's), json, sarif (SARIF 2.1.0) or github (Actions annotations)")
+    check.add_argument("--exit-zero", action="store_true",
+                       help="exit 0 even when there are findings (2 and 3 still mean usage and internal errors)")
+    check.add_argument("--statistics", action="store_true", help="count the findings of each code, after them")
+    check.add_argument("--show-source", action="store_true",
+                       help="show each finding's line, with a caret under its column (text format)")
+    _project_options(check)
+    check.add_argument("--stdin-filename", help="the file name to use for standard input")
+
+    rule = commands.add_parser("rule", help="explain a code (or list them all)")
+    rule.add_argument("code", nargs="?", metavar="CODE", help="e.g. CEL101; without it, every code")
+
+    fix = commands.add_parser(
+        "fix",
+        help="rewrite call sites to pass primary keys and make each task fetch its rows",
+        description="Rewrite the tasks that the named files send model instances or QuerySets to, "
+        "together with every call site of those tasks in the project. Exit status 1 when files "
+        "were (or, with --diff/--check, would be) changed.",
+    )
+    fix.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    mode = fix.add_mutually_exclusive_group()
+    mode.add_argument("--diff", action="store_true", help="print a unified diff and write nothing")
+    mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if anything would change")
+    fix.add_argument("--missing", choices=("raise", "skip"), default="raise",
+                     help="when the row is gone by the time the task runs: raise DoesNotExist (default), "
+                     "or skip: return early")
+    fix.add_argument("--imports", choices=("local", "top"), default="local",
+                     help="import the model inside the task (default; avoids circular imports) or at the "
+                     "top of its module")
+    _project_options(fix)
+    return parser
+
+
+def _project_options(parser: argparse.ArgumentParser) -> None:
+    """The options `check` and `fix` share: what is reported (and so what is fixed), and how the
+    project is read."""
+    parser.add_argument("--select", type=split_list, metavar="CODES", help="report only these codes (prefixes)")
+    parser.add_argument("--ignore", type=split_list, metavar="CODES", help="do not report these codes (prefixes)")
+    parser.add_argument("--per-file-ignores", type=_per_file_ignores, metavar="PATTERN:CODES",
+                        help="codes not reported in some files, as flake8's: 'tests/*:CEL101 admin.py:CEL102'")
+    parser.add_argument("--serializer", choices=SERIALIZERS, help="Celery's task serializer (default: json)")
+    parser.add_argument("-j", "--jobs", type=int, metavar="N",
+                        help="worker processes for files not in the cache (default: the number of CPUs)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write the cache (also: PKIFY_NO_CACHE=1)")
+    parser.add_argument("--root", type=Path, help="the project root (default: nearest pyproject.toml, "
+                        "setup.cfg, setup.py, manage.py or .git above each path)")
+    parser.add_argument("--exclude", type=split_list, metavar="PATTERNS", help="replace the default excludes")
+    parser.add_argument("--extend-exclude", type=split_list, metavar="PATTERNS", help="add to the excludes")
+    parser.add_argument("--task-decorators", type=split_list, metavar="NAMES",
+                        help="extra decorators that make a function a Celery task")
+    parser.add_argument("--model-bases", type=split_list, metavar="NAMES",
+                        help="extra base classes that make a class a Django model")
+
+
+def _per_file_ignores(value: str):
+    try:
+        return parse_per_file_ignores(value, "per-file-ignores")
+    except ConfigError as error:  # argparse names the option itself
+        raise argparse.ArgumentTypeError(str(error).replace("per-file-ignores: ", "", 1)) from None
+
+
+def _settings(root: Path, args: argparse.Namespace) -> Settings:
+    overrides = {
+        key: getattr(args, key, None)
+        for key in ("select", "ignore", "exclude", "extend_exclude", "task_decorators", "model_bases",
+                    "serializer", "per_file_ignores")
+    }
+    return resolve(root, overrides, tuple(RULES))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "rule":
+        return _rule(args.code)
+    if args.command == "check" and args.show_source and args.format != "text":
+        parser.error("--show-source works with --format text only")
+    try:
+        return with_deep_stack(_fix if args.command == "fix" else _check, args)
+    except ConfigError as error:
+        print(f"pkify: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _fix(args: argparse.Namespace) -> int:
+    named: Dict[Path, List[Path]] = {}  # root -> the paths named in it
+    for raw in args.paths:
+        path = Path(raw)
+        if not path.exists():
+            print(f"pkify: error: no such file or directory: {raw}", file=sys.stderr)
+            return EXIT_USAGE
+        root = absolute(args.root or find_root(path))
+        named.setdefault(root, []).append(path)
+    options = FixOptions(missing=args.missing, imports=args.imports, progress=sys.stderr.isatty())
+    changes: Dict[str, Tuple[str, str]] = {}
+    failed = False
+    jobs = args.jobs or os.cpu_count() or 1
+    for root, paths in named.items():
+        session = Session.open(root, _settings(root, args), use_cache=not args.no_cache, jobs=jobs)
+        try:
+            plan = session.plan_fix(paths, options, jobs)
+        except Exception as error:  # a bug in pkify: nothing is written
+            print(f"pkify: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+            print("pkify: an internal error is a bug in pkify; please report it", file=sys.stderr)
+            return EXIT_INTERNAL
+        session.save()
+        for line in plan.describe():
+            print(f"pkify: {line}", file=sys.stderr)
+        for error in plan.errors:
+            print(error, file=sys.stderr)
+        failed |= bool(plan.errors)
+        changes.update(plan.changed)
+    for path, (old, new) in sorted(changes.items()):
+        if args.diff:
+            print(unified_diff(path, old, new), end="")
+    if changes and not (args.diff or args.check):
+        write_atomically({Path(path): new for path, (_, new) in changes.items()})
+    verb = "would be rewritten" if args.diff or args.check else "rewritten"
+    if changes:
+        print(f"pkify: {len(changes)} file(s) {verb}", file=sys.stderr)
+    return EXIT_FINDINGS if changes or failed else EXIT_CLEAN
+
+
+def _check(args: argparse.Namespace) -> int:
+    stdin_source: Optional[str] = None
+    targets: List[Tuple[Path, str]] = []  # (path, as the user wrote it)
+    for raw in args.paths:
+        if raw == "-":
+            name = args.stdin_filename or "stdin"
+            try:
+                stdin_source = decode_source(sys.stdin.buffer.read())
+            except SourceError as error:
+                print(f"{name}: error: {error}", file=sys.stderr)
+                return EXIT_FINDINGS
+            targets.append((Path(name), name))
+            continue
+        path = Path(raw)
+        if not path.exists():
+            print(f"pkify: error: no such file or directory: {raw}", file=sys.stderr)
+            return EXIT_USAGE
+        targets.append((path, raw))
+
+    # Each file belongs to the project of its nearest root marker (a monorepo holds several).
+    roots: Dict[Path, Path] = {}
+    settings_of: Dict[Path, Settings] = {}
+
+    def settings_for(root: Path) -> Settings:
+        if root not in settings_of:
+            settings_of[root] = _settings(root, args)
+        return settings_of[root]
+
+    def root_of(path: Path) -> Path:
+        if args.root is not None:
+            return absolute(args.root)
+        directory = path.parent
+        if directory not in roots:
+            roots[directory] = find_root(path)
+        return roots[directory]
+
+    # root -> [(order, file, display, source given on stdin, the root its walk excluded from)]
+    groups: Dict[Path, List[Tuple[int, Path, str, Optional[str], Optional[Path]]]] = {}
+    counter = itertools.count()
+    for path, raw in targets:
+        if stdin_source is not None and raw == (args.stdin_filename or "stdin"):
+            groups.setdefault(root_of(absolute(path)), []).append((0, path, raw, stdin_source, None))
+            continue
+        walk_root = absolute(args.root) if args.root else find_root(path)
+        for file in walk_python_files([path], Excluder(settings_for(walk_root).excludes, walk_root)):
+            display = raw if path.is_file() else os.path.join(raw, os.path.relpath(file, absolute(path)))
+            groups.setdefault(root_of(file), []).append((next(counter), file, display, None, walk_root))
+
+    results: List[Tuple[int, FileResult]] = []
+    jobs = args.jobs or os.cpu_count() or 1
+    for root, files in groups.items():
+        settings = settings_for(root)
+        session = Session.open(root, settings, use_cache=not args.no_cache, jobs=jobs)
+        excluder = Excluder(settings.excludes, root)
+        on_disk = []
+        for order, file, display, source, walked_from in files:
+            if source is not None:
+                results.append((order, session.check(file, source, display)))
+            elif walked_from == root or not excluder.excluded_anywhere(file):
+                on_disk.append((order, file, display))
+        checked = session.check_many([(file, display) for _, file, display in on_disk], jobs=jobs)
+        results.extend((order, result) for (order, _, _), result in zip(on_disk, checked))
+        session.save()
+    ordered = [result for _, result in sorted(results, key=lambda r: r[0])]
+    return _report(ordered, args, stdin_source)
+
+
+def _report(results: List[FileResult], args: argparse.Namespace, stdin_source: Optional[str] = None) -> int:
+    findings = reporters.diagnostics_of(results)
+    show_source = _line_reader(args.stdin_filename or "stdin", stdin_source) if args.show_source else None
+    sys.stdout.write(reporters.render(args.format, results, show_source))
+    if args.statistics and findings:
+        # After the findings, as flake8 prints them; on stderr when stdout is a JSON document.
+        machine = args.format in ("json", "sarif")
+        (sys.stderr if machine else sys.stdout).write(reporters.statistics(findings))
+    errors = [r for r in results if r.error]
+    for result in errors:
+        print(f"{result.path}: error: {result.error}", file=sys.stderr)
+    if any(r.internal for r in errors):
+        print("pkify: an internal error is a bug in pkify; please report it with the file", file=sys.stderr)
+        return EXIT_INTERNAL
+    if args.exit_zero:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if findings or errors else EXIT_CLEAN
+
+
+def _line_reader(stdin_name: str, stdin_source: Optional[str]) -> reporters.LineReader:
+    cache: Dict[str, List[str]] = {}
+
+    def line(path: str, number: int) -> Optional[str]:
+        if path not in cache:
+            try:
+                source = stdin_source if path == stdin_name and stdin_source is not None else read_source(Path(path))
+            except SourceError:
+                source = ""
+            cache[path] = source.splitlines()
+        lines = cache[path]
+        return lines[number - 1] if 0 < number <= len(lines) else None
+
+    return line
+
+
+def _rule(code: Optional[str]) -> int:
+    if code is None:
+        from .rules_doc import rule_list
+
+        sys.stdout.write(rule_list())
+        return EXIT_CLEAN
+    found = RULES.get(code.upper())
+    if found is None:
+        print(f"pkify: error: unknown code {code} (known: {', '.join(RULES)})", file=sys.stderr)
+        return EXIT_USAGE
+    from .rules_doc import rule_markdown
+
+    sys.stdout.write(rule_markdown(found))
+    return EXIT_CLEAN
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""The on-disk cache: a second run does not read again what has not changed.
+
+One file per project root, in the user's cache directory (`$PKIFY_CACHE_DIR`, else
+`$XDG_CACHE_HOME/pkify` or `~/.cache/pkify`; `PKIFY_NO_CACHE=1` or `--no-cache` turns it off). It
+holds, for every file of the project, its summary (the project index is made of them), keyed by
+the file's stat and the hash of its content; and for every checked file, its result, valid as
+long as the file, the project's declarations (`fingerprint`), the settings and every other file
+the analysis read (to infer what a function returns) are unchanged. A cache that cannot be read
+(deleted, corrupted, written by another pkify version) is ignored and rewritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Dict, Optional, Tuple
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .summary import ModuleSummary
+
+from .. import __version__
+
+StatKey = Tuple[int, int, int]
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def stat_key(stat: os.stat_result) -> StatKey:
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+@dataclass
+class FileEntry:
+    stat: StatKey
+    digest: str
+    declarations: str  # the digest of what its summary declares, line numbers left out
+    error: Optional[str]  # why the file cannot be read or parsed
+    hint: bool  # it holds something that looks like a task call
+
+
+@dataclass
+class ResultEntry:
+    digest: str
+    fingerprint: str
+    settings: str
+    reads: Tuple[Tuple[str, str], ...]  # (path, digest) of the other files the analysis read
+    diagnostics: Tuple[Tuple[object, ...], ...]  # Diagnostic.row(), before `# noqa`
+    error: Optional[str]
+    internal: bool
+    tasks: Tuple[str, ...]  # the tasks the file's calls refer to
+
+
+# What a cache file must have been written with to be read: its entries' shape (a pkify that
+# changed them, even without a new version number, rebuilds the cache rather than misread it).
+FORMAT = tuple((cls.__name__, tuple(f.name for f in fields(cls))) for cls in (FileEntry, ResultEntry))
+
+
+def _summaries_format() -> tuple:
+    from . import summary
+
+    classes = [summary.ModuleSummary, summary.ClassSummary, summary.FunctionSummary, summary.Param]
+    classes += sorted(summary.Expr.__subclasses__(), key=lambda cls: cls.__name__)
+    return tuple((cls.__name__, tuple(f.name for f in fields(cls))) for cls in classes)
+
+
+def cache_directory() -> Optional[Path]:
+    if os.environ.get("PKIFY_NO_CACHE"):
+        return None
+    if os.environ.get("PKIFY_CACHE_DIR"):
+        return Path(os.environ["PKIFY_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "pkify"
+
+
+class Cache:
+    """`files` and `results` are read at once; the summaries (most of the bytes) only when the
+    project index is needed, that is when something has to be analysed."""
+
+    def __init__(self, path: Optional[Path] = None) -> None:
+        self.path = path  # None: an in-memory cache that is never saved
+        self.files: Dict[str, FileEntry] = {}
+        self.results: Dict[str, ResultEntry] = {}
+        self._summaries: "Optional[Dict[str, ModuleSummary]]" = None if path else {}
+        self.dirty = False
+        self.summaries_dirty = False
+
+    @property
+    def summaries(self) -> "Dict[str, ModuleSummary]":
+        if self._summaries is None:
+            self._summaries = {}
+            try:
+                with open(self._summaries_path(), "rb") as file:
+                    data = pickle.load(file)
+                if data.get("format") == _summaries_format() and data.get("version") == __version__:
+                    self._summaries = data["summaries"]
+            except Exception:
+                pass
+            # A summary whose file entry is gone (or was written by another run) is not trusted.
+            self._summaries = {p: s for p, s in self._summaries.items() if p in self.files}
+        return self._summaries
+
+    def _summaries_path(self) -> Path:
+        return self.path.with_suffix(".summaries.pickle")
+
+    @classmethod
+    def for_root(cls, root: Path, enabled: bool = True, salt: str = "") -> "Cache":
+        """The cache of a project. `salt`: what else the entries depend on (the pattern that
+        tells which files may send tasks)."""
+        directory = cache_directory() if enabled else None
+        if directory is None:
+            return cls(None)
+        key = digest(f"{root}|{sys.version_info[:2]}|{salt}".encode())
+        cache = cls(directory / f"{key}.pickle")
+        cache._load()
+        return cache
+
+    def _load(self) -> None:
+        try:
+            with open(self.path, "rb") as file:
+                data = pickle.load(file)
+            if data.get("format") != FORMAT or data.get("version") != __version__:
+                return
+            self.files, self.results = data["files"], data["results"]
+        except Exception:  # missing, truncated, corrupted, from another version: start afresh
+            self.files, self.results = {}, {}
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        if self.summaries_dirty:  # first: files entries must never outlive their summaries
+            self._write(self._summaries_path(), {"summaries": self._summaries}, _summaries_format())
+            self.summaries_dirty = False
+        if self.dirty:
+            self._write(self.path, {"files": self.files, "results": self.results}, FORMAT)
+            self.dirty = False
+
+    @staticmethod
+    def _write(path: Path, data: dict, shape: tuple) -> None:
+        temporary = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=".cache.", dir=path.parent)
+            with os.fdopen(handle, "wb") as file:
+                pickle.dump({"format": shape, "version": __version__, **data}, file, pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, path)
+        except OSError:  # a read-only home, a full disk: the run still succeeds, uncached
+            if temporary is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)

@@ -1,0 +1,198 @@
+"""Files: which ones to read, where their project starts, what their module is called, and how
+to decode them."""
+
+from __future__ import annotations
+
+import fnmatch
+import io
+import os
+import re
+import stat
+import tokenize
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Sequence
+
+ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "manage.py", ".git")
+
+DEFAULT_EXCLUDE = (
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".hg",
+    ".mypy_cache",
+    ".nox",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    "__pycache__",
+    "__pypackages__",
+    "_build",
+    "buck-out",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
+    "migrations",
+)
+
+
+class SourceError(Exception):
+    """A file that cannot be read, decoded or parsed; the message is one line for the user."""
+
+
+def read_source(path: Path) -> str:
+    """The file's text, decoded as Python does (BOM, coding cookie, UTF-8 by default).
+
+    Line endings are kept as they are, so that a rewrite can keep them too.
+    """
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a named pipe would block the read forever
+            raise SourceError("not a regular file")
+        data = path.read_bytes()
+    except OSError as error:
+        raise SourceError(f"cannot read file: {error.strerror or error}") from None
+    return decode_source(data)
+
+
+def decode_source(data: bytes) -> str:
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        encoding = "utf-8"  # no usable declaration: say where UTF-8 fails, if it does
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+        else:
+            raise SourceError(f"cannot decode file: {error.msg}") from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise SourceError(f"cannot decode file as {encoding} (line {line}): {error.reason}") from None
+    except LookupError as error:
+        raise SourceError(f"cannot decode file: {error}") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\x00" in text:
+        raise SourceError("file contains a null byte")
+    return text
+
+
+def absolute(path: Path) -> Path:
+    """The absolute path, symlinks kept: `Path.resolve()` raises on a symlink loop before
+    Python 3.13, and a project seen through a symlink keeps its own paths."""
+    return Path(os.path.abspath(path))
+
+
+def find_root(path: Path) -> Path:
+    """The nearest directory at or above `path` with a project marker; else the directory that
+    holds the outermost package above it (where `import` would start), else its own directory."""
+    path = absolute(path)
+    start = path if path.is_dir() else path.parent
+    for directory in (start, *start.parents):
+        if any((directory / marker).exists() for marker in ROOT_MARKERS):
+            return directory
+    top = start
+    while (top / "__init__.py").exists() and top.parent != top:
+        top = top.parent
+    return top
+
+
+def module_name(path: Path) -> tuple[str, bool]:
+    """The dotted module name of a file, climbing the `__init__.py` chain; and whether the file
+    is a package's `__init__`."""
+    path = absolute(path)
+    is_package = path.name == "__init__.py"
+    parts = [] if is_package else [path.stem]
+    directory = path.parent
+    while (directory / "__init__.py").exists() and directory.parent != directory:
+        parts.append(directory.name)
+        directory = directory.parent
+    if not parts:  # an __init__.py in a directory that is not a package
+        parts = [path.parent.name]
+    return ".".join(reversed(parts)), is_package
+
+
+class Excluder:
+    """flake8-style exclusion: a pattern matches a file or directory's name or its path
+    (relative to the root; with a `/`, also absolute). Works on strings: it runs for every
+    file of a project."""
+
+    def __init__(self, patterns: Sequence[str], root: Path) -> None:
+        self.patterns = tuple(p.rstrip("/") for p in patterns if p.strip())
+        self.root = root
+        self._root = os.path.abspath(root)
+        either = [fnmatch.translate(p) for p in self.patterns]
+        self._name = re.compile("|".join(either)) if either else None
+        paths = [fnmatch.translate(p) for p in self.patterns if "/" in p]
+        self._path = re.compile("|".join(paths)) if paths else None
+
+    def excluded(self, path: Path) -> bool:
+        return self._excluded(os.path.abspath(path))
+
+    def _excluded(self, path: str) -> bool:
+        """`path`: absolute, normalised."""
+        if self._name is None:
+            return False
+        name = os.path.normcase(os.path.basename(path))
+        if self._name.match(name):
+            return True
+        relative = self._relative(path)
+        if relative is not None and self._name.match(os.path.normcase(relative)):
+            return True
+        if relative is None and self._name.match(os.path.normcase(path.replace(os.sep, "/"))):
+            return True
+        return self._path is not None and self._path.match(os.path.normcase(path.replace(os.sep, "/"))) is not None
+
+    def _relative(self, path: str) -> Optional[str]:
+        root = self._root
+        if path == root:
+            return "."
+        prefix = root if root.endswith(os.sep) else root + os.sep
+        return path[len(prefix) :].replace(os.sep, "/") if path.startswith(prefix) else None
+
+    def excluded_anywhere(self, path: Path) -> bool:
+        """A path is excluded when it, or a directory between it and the root, is."""
+        path = os.path.abspath(path)
+        if self._excluded(path):
+            return True
+        relative = self._relative(path)
+        if not relative or relative == ".":
+            return False
+        parts = relative.split("/")[:-1]
+        return any(self._excluded(os.path.join(self._root, *parts[: i + 1])) for i in range(len(parts)))
+
+
+def _is_virtualenv(directory: str) -> bool:
+    return os.path.exists(os.path.join(directory, "pyvenv.cfg"))
+
+
+def walk_python_files(paths: Iterable[Path], excluder: Excluder) -> Iterator[Path]:
+    """Every `.py` file named or found below the given paths, minus exclusions, sorted."""
+    seen: set = set()
+    for path in paths:
+        path = absolute(path)
+        if path.is_file() or not path.is_dir():
+            if str(path) not in seen and not excluder.excluded_anywhere(path):
+                seen.add(str(path))
+                yield path
+            continue
+        if excluder.excluded_anywhere(path):
+            continue
+        for directory, dirnames, filenames in os.walk(path):
+            dirnames[:] = sorted(
+                d
+                for d in dirnames
+                if not excluder._excluded(os.path.join(directory, d))
+                and not _is_virtualenv(os.path.join(directory, d))
+            )
+            for filename in sorted(filenames):
+                if filename.endswith(".py"):
+                    file = os.path.join(directory, filename)
+                    if file not in seen and not excluder._excluded(file):
+                        seen.add(file)
+                        yield Path(file)

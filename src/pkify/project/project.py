@@ -1,0 +1,234 @@
+"""A project: its root, settings, files, their summaries and the symbol index, and the cache.
+
+`Project.load(root, settings, reading)` summarises every Python file under the root (in parallel,
+or from the cache when a file has not changed); the symbol index is built from the summaries the
+first time something needs analysing. Analysis itself is not here (see `pkify.api`).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+from stat import S_ISREG
+from typing import Callable, Dict, Iterable, List, Optional, Pattern, Tuple
+
+from ..settings import Settings
+from .cache import Cache, FileEntry, ResultEntry, digest, stat_key
+from .files import Excluder, SourceError, decode_source, module_name, read_source, walk_python_files
+from .index import SymbolIndex
+from .parallel import in_parallel
+from .summary import ModuleSummary, declarations, summarise
+
+# Reads a file `ast` rejected (syntax newer than this Python): the source, and why it was rejected.
+NewerSyntaxReader = Callable[[str, SyntaxError], ast.Module]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How files become summaries. `hint`: what a file that may send a task looks like (only
+    such files are analysed; the framework plugins write it). `newer_syntax`: reads syntax that
+    the running Python's `ast` rejects (the analysis layer can, with libcst)."""
+
+    hint: Pattern[str]
+    newer_syntax: Optional[NewerSyntaxReader] = None
+
+
+def parse_for_summary(source: str, reading: Reading) -> ast.Module:
+    """The `ast` of a file, also for syntax newer than the running Python."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
+    except SyntaxError as error:
+        rejected = error
+    except (ValueError, RecursionError, MemoryError) as error:
+        raise SourceError(f"cannot parse: {error}") from None
+    if reading.newer_syntax is None:
+        raise SourceError(f"syntax error at line {rejected.lineno}, column {rejected.offset}: {rejected.msg}")
+    return reading.newer_syntax(source, rejected)
+
+
+def summarise_file(path: Path, reading: Reading, source: Optional[str] = None) -> ModuleSummary:
+    source = read_source(path) if source is None else source
+    tree = parse_for_summary(source, reading)
+    name, is_package = module_name(path)
+    return summarise(tree, name, str(path), is_package, source)
+
+
+def describe_error(error: BaseException) -> str:
+    """One line, even for an error whose message is long, multi-line or fails to render."""
+    try:
+        text = " ".join(str(error).split())
+    except Exception:
+        text = ""
+    text = text if len(text) <= 200 else text[:197] + "..."
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def summarise_entry(
+    path: Path, reading: Reading, previous: Optional[FileEntry] = None
+) -> Tuple[FileEntry, Optional[ModuleSummary]]:
+    """Read and summarise one file: what the cache keeps of it, and its summary. `previous`:
+    its cached entry; when only the file's stat changed, the cached summary stands (None)."""
+    try:
+        stat = os.stat(path)
+        if not S_ISREG(stat.st_mode):
+            raise SourceError("not a regular file")
+        data = path.read_bytes()
+    except OSError as error:
+        return FileEntry((0, 0, 0), "", "", f"cannot read file: {error.strerror or error}", False), None
+    except SourceError as error:
+        return FileEntry((0, 0, 0), "", "", str(error), False), None
+    content = digest(data)
+    if previous is not None and previous.digest == content:
+        return replace(previous, stat=stat_key(stat)), None
+    try:
+        source = decode_source(data)
+        summary = summarise_file(path, reading, source)
+    except SourceError as error:
+        return FileEntry(stat_key(stat), content, "", str(error), False), None
+    except Exception as error:  # a bug: the file is left out of the index and reported when checked
+        return FileEntry(stat_key(stat), content, "", f"internal error: {describe_error(error)}", False), None
+    entry = FileEntry(
+        stat_key(stat), content, digest(declarations(summary).encode()), None, bool(reading.hint.search(source))
+    )
+    return entry, summary
+
+
+class Project:
+    def __init__(
+        self,
+        root: Path,
+        settings: Settings,
+        reading: Reading,
+        summaries: Optional[Iterable[ModuleSummary]] = None,
+        cache: Optional[Cache] = None,
+        files: Optional[Dict[str, FileEntry]] = None,
+    ) -> None:
+        """`summaries`: the project's modules; None: those of the cache, read when needed."""
+        self.root = root
+        self.settings = settings
+        self.reading = reading
+        self.cache = cache if cache is not None else Cache()
+        self.files: Dict[str, FileEntry] = files or {}
+        self._summaries = summaries
+        self._index: Optional[SymbolIndex] = None
+        self.settings_key = digest(repr(settings).encode())
+        self.fingerprint = digest(
+            "|".join(f"{path}:{entry.declarations}" for path, entry in sorted(self.files.items())).encode()
+        )
+
+    @classmethod
+    def load(
+        cls, root: Path, settings: Settings, reading: Reading, cache: Optional[Cache] = None, jobs: int = 1
+    ) -> "Project":
+        """The project under `root`: every Python file summarised, or its summary taken from
+        the cache when the file has not changed."""
+        cache = cache if cache is not None else Cache()
+        entries: Dict[str, FileEntry] = {}
+        stale: List[Tuple[Path, Optional[FileEntry]]] = []
+        for path in walk_python_files([root], Excluder(settings.excludes, root)):
+            key = str(path)
+            entry = cache.files.get(key)
+            try:
+                unchanged = entry is not None and entry.stat == stat_key(os.stat(path))
+            except OSError:
+                unchanged = False
+            if unchanged and entry is not None:
+                entries[key] = entry
+            else:
+                stale.append((path, entry))
+
+        def summarise_all(items: List[Tuple[Path, Optional[FileEntry]]]) -> list:
+            return [summarise_entry(path, reading, previous) for path, previous in items]
+
+        fresh = {}
+        for (path, _), (entry, summary) in zip(stale, in_parallel(summarise_all, stale, jobs)):
+            entries[str(path)] = entry
+            if summary is not None:
+                fresh[str(path)] = summary
+        if stale or len(entries) != len(cache.files):
+            if fresh or len(entries) != len(cache.files):
+                summaries = cache.summaries  # read before `files` changes: it filters on them
+                summaries.update(fresh)
+                for gone in set(summaries) - set(entries):
+                    del summaries[gone]
+                cache.summaries_dirty = True
+            cache.files = entries
+            cache.dirty = True
+        return cls(root, settings, reading, None, cache, entries)
+
+    @property
+    def index(self) -> SymbolIndex:
+        """The symbol index, built when a file needs analysing (a run where nothing changed does
+        without it)."""
+        if self._index is None:
+            summaries = self._summaries
+            if summaries is None:
+                cached = self.cache.summaries
+                for path, entry in self.files.items():
+                    if entry.error is None and path not in cached:  # its summary was lost: again
+                        entry, summary = summarise_entry(Path(path), self.reading)
+                        self.files[path] = entry
+                        if summary is not None:
+                            cached[path] = summary
+                            self.cache.summaries_dirty = self.cache.dirty = True
+                summaries = [cached[path] for path in self.files if path in cached]
+            self._index = SymbolIndex(self.root, summaries)
+        return self._index
+
+    def summary(self, path: Path, source: str) -> ModuleSummary:
+        """The summary of a file under analysis; one outside the root (or excluded) is added to
+        the index."""
+        summary = self.index.by_path.get(str(path))
+        if summary is None:
+            summary = summarise_file(path, self.reading, source)
+            self.index.include(summary)
+        return summary
+
+    # --- the result cache ------------------------------------------------------------------------
+
+    def cached_result(self, path: Path) -> Optional[ResultEntry]:
+        """The cached result of a file on disk, while it is valid."""
+        file = self.files.get(str(path))
+        cached = self.cache.results.get(str(path))
+        if file is None or cached is None:
+            return None
+        valid = (
+            cached.digest == file.digest
+            and cached.fingerprint == self.fingerprint
+            and cached.settings == self.settings_key
+            and all(read in self.files and self.files[read].digest == content for read, content in cached.reads)
+        )
+        return cached if valid else None
+
+    def result_entry(
+        self,
+        path: Path,
+        reads: Iterable[str],
+        rows: Tuple[Tuple[object, ...], ...],
+        error: Optional[str],
+        internal: bool,
+        tasks: Tuple[str, ...],
+    ) -> Optional[ResultEntry]:
+        """What the cache should keep of a file's result (None for a file not on disk)."""
+        file = self.files.get(str(path))
+        if file is None:
+            return None
+        depends = tuple((read, self.files[read].digest) for read in sorted(reads) if read in self.files)
+        return ResultEntry(file.digest, self.fingerprint, self.settings_key, depends, rows, error, internal, tasks)
+
+    def store(self, path: Path, entry: Optional[ResultEntry]) -> None:
+        if entry is not None:
+            self.cache.results[str(path)] = entry
+            self.cache.dirty = True
+
+    def python_files(self, paths: Iterable[Path]) -> List[Path]:
+        """The Python files named or below `paths`, minus the project's exclusions."""
+        return list(walk_python_files(paths, Excluder(self.settings.excludes, self.root)))
+
+    def read(self, path: Path) -> str:
+        return read_source(path)

@@ -1,0 +1,433 @@
+"""The fast pass: what one module declares, read with the standard library's `ast`.
+
+A summary holds only what the project index needs (imports, classes with their bases and
+class-level assignments, functions with their decorators and parameters, signal connections,
+admin registrations), as plain data, so that it is cheap to build for every file of a project.
+Expressions are kept in a small typed form (`Expr`: `Ref`, `Call`, `Str`, ...): enough to resolve
+a base class, a decorator, a field's target or a manager, and nothing more. Summaries compare by
+identity (they are keys of the index's memo).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set, Tuple, Union
+
+# An expression, in the small form the index reads (typed, immutable, cheap to pickle).
+
+
+class Expr:
+    """Base class of the summary's expressions."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class Ref(Expr):
+    """A dotted name: `models.Model`, `Order`."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Str(Expr):
+    value: str
+
+
+@dataclass(frozen=True)
+class Const(Expr):
+    """`None`, `True`, a number."""
+
+    value: Union[None, bool, int, float]
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    func: Expr
+    args: Tuple[Expr, ...]  # the first four positional arguments
+    kwargs: Tuple[Tuple[str, Expr], ...]
+
+    def keyword(self, name: str) -> Optional[Expr]:
+        return next((value for key, value in self.kwargs if key == name), None)
+
+
+@dataclass(frozen=True)
+class Attr(Expr):
+    """An attribute of something that is not a dotted name (`get_user_model().objects`)."""
+
+    value: Expr
+    name: str
+
+
+@dataclass(frozen=True)
+class Seq(Expr):
+    """A list or tuple literal (its first sixteen items)."""
+
+    items: Tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Sub(Expr):
+    """A subscript, of which only the subscripted value is kept (`Generic[T]` -> `Generic`)."""
+
+    value: Expr
+
+
+@dataclass(frozen=True)
+class AnnotationText(Expr):
+    """A module-level type alias (`OrderList = list[Order]`), as source text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Other(Expr):
+    """Anything else."""
+
+
+OTHER = Other()
+
+
+def literal(expr: Optional[Expr]):
+    """The Python value of a `Str` or `Const`, else None."""
+    return expr.value if isinstance(expr, (Str, Const)) else None
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str  # "positional", "keyword", "varargs", "varkw"; "positional" includes positional-only
+    annotation: Optional[str]
+    has_default: bool
+
+
+@dataclass(eq=False)
+class FunctionSummary:
+    name: str
+    qualname: str  # inside the module: "f", "Cls.f"
+    line: int
+    params: Tuple[Param, ...]
+    decorators: Tuple[Expr, ...]
+    returns: Optional[str]  # the return annotation's source text
+    returns_value: bool  # has a `return <expr>` that is not `return None`
+    changes_arguments: bool = False  # rebinds or edits its `*args` / `**kwargs` (a converting `__call__`)
+    start: int = 0  # first line, decorators included; with `end` and `indent`, where to cut it out
+    end: int = 0
+    indent: int = 0
+
+
+@dataclass(eq=False)
+class ClassSummary:
+    name: str
+    qualname: str
+    line: int
+    bases: Tuple[Expr, ...]
+    decorators: Tuple[Expr, ...]
+    attributes: Dict[str, Expr] = field(default_factory=dict)  # class-body assignments
+    methods: Dict[str, FunctionSummary] = field(default_factory=dict)
+    meta: Dict[str, Expr] = field(default_factory=dict)  # from `class Meta:`
+
+
+@dataclass(eq=False)
+class ModuleSummary:
+    name: str  # dotted module name
+    path: str
+    is_package: bool
+    imports: Dict[str, str] = field(default_factory=dict)  # local name -> target ("a.b.c"; leading dots: relative)
+    star_imports: List[str] = field(default_factory=list)  # targets, possibly relative
+    classes: Dict[str, ClassSummary] = field(default_factory=dict)  # by qualname (nested classes too)
+    functions: Dict[str, FunctionSummary] = field(default_factory=dict)  # module level
+    assignments: Dict[str, Expr] = field(default_factory=dict)  # module level, last one wins
+    connections: List[Tuple[Expr, Expr, Optional[Expr]]] = field(default_factory=list)  # (signal, receiver, sender)
+    registrations: List[Tuple[Expr, Expr, Optional[Expr]]] = field(default_factory=list)  # (register, model(s), admin)
+    type_checking: Set[str] = field(default_factory=set)  # names imported only under `if TYPE_CHECKING:`
+    # name -> (first line, last line, indentation) of its module-level assignment, to read its
+    # value with the engine when the expression form is not enough (`FIRST = Order.objects.first()`)
+    assignment_lines: Dict[str, Tuple[int, int, int]] = field(default_factory=dict)
+    # Names assigned more than once at module level (in branches, or again later): which value
+    # a function sees depends on the path taken, so none is trusted.
+    reassigned: Set[str] = field(default_factory=set)
+
+
+def expr(node: Optional[ast.AST], depth: int = 0) -> Expr:
+    """Convert an `ast` expression to the summary's small expression form."""
+    if node is None or depth > 8:
+        return OTHER
+    if isinstance(node, ast.Name):
+        return Ref(node.id)
+    if isinstance(node, ast.Attribute):
+        value = expr(node.value, depth + 1)
+        if isinstance(value, Ref):
+            return Ref(f"{value.name}.{node.attr}")
+        return Attr(value, node.attr)
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, str):
+            return Str(node.value)
+        if node.value is None or isinstance(node.value, (bool, int, float)):
+            return Const(node.value)
+        return OTHER
+    if isinstance(node, ast.Call):
+        return Call(
+            expr(node.func, depth + 1),
+            tuple(expr(a, depth + 1) for a in node.args[:4]),
+            tuple((k.arg, expr(k.value, depth + 1)) for k in node.keywords if k.arg),
+        )
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return Seq(tuple(expr(e, depth + 1) for e in node.elts[:16]))
+    if isinstance(node, ast.Subscript):
+        return Sub(expr(node.value, depth + 1))
+    return OTHER
+
+
+def annotation_text(node: Optional[ast.AST]) -> Optional[str]:
+    if node is None:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    try:
+        return ast.unparse(node)
+    except Exception:  # pragma: no cover - ast.unparse handles every node it can parse
+        return None
+
+
+def _params(args: ast.arguments) -> Tuple[Param, ...]:
+    positional = [*args.posonlyargs, *args.args]
+    first_default = len(positional) - len(args.defaults)
+    params = [
+        Param(a.arg, "positional", annotation_text(a.annotation), i >= first_default)
+        for i, a in enumerate(positional)
+    ]
+    if args.vararg:
+        params.append(Param(args.vararg.arg, "varargs", annotation_text(args.vararg.annotation), False))
+    for a, default in zip(args.kwonlyargs, args.kw_defaults):
+        params.append(Param(a.arg, "keyword", annotation_text(a.annotation), default is not None))
+    if args.kwarg:
+        params.append(Param(args.kwarg.arg, "varkw", annotation_text(args.kwarg.annotation), False))
+    return tuple(params)
+
+
+_RETURN_VALUE = re.compile(r"^[ \t]*return[ \t(]+(?!None[ \t]*(?:#.*)?$)\S", re.MULTILINE)
+
+
+def _returns_value(func: ast.AST, lines: Optional[List[str]]) -> bool:
+    """Whether the function may return something other than None. Read from its source lines
+    when there are some (a nested function's `return` counts too: that only costs a look)."""
+    if lines is not None:
+        start = func.decorator_list[0].lineno if func.decorator_list else func.lineno
+        return bool(_RETURN_VALUE.search("".join(lines[start - 1 : func.end_lineno])))
+    for node in ast.walk(func):
+        if isinstance(node, ast.Return) and node.value is not None:
+            if not (isinstance(node.value, ast.Constant) and node.value.value is None):
+                return True
+    return False
+
+
+def _changes_arguments(func) -> bool:
+    """`args[0] = event`, `kwargs["event"] = event`, `args = list(args)`, `kwargs.pop(...)`."""
+    names = {a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None}
+    if not names:
+        return False
+    for node in ast.walk(func):
+        targets = []
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+        for target in targets:
+            if isinstance(target, ast.Subscript):
+                target = target.value
+            if isinstance(target, ast.Name) and target.id in names:
+                return True
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in names
+            and node.func.attr in ("pop", "update", "setdefault", "insert", "append", "clear", "popitem")
+        ):
+            return True
+    return False
+
+
+# Methods through which a task class could change the arguments on their way to the task.
+CALLING_METHODS = frozenset({"__call__", "apply_async", "delay"})
+
+
+def function_summary(node, prefix: str, lines: Optional[List[str]] = None) -> FunctionSummary:
+    return FunctionSummary(
+        name=node.name,
+        qualname=prefix + node.name,
+        line=node.lineno,
+        params=_params(node.args),
+        decorators=tuple(expr(d) for d in node.decorator_list),
+        returns=annotation_text(node.returns),
+        returns_value=node.returns is None and _returns_value(node, lines),
+        changes_arguments=node.name in CALLING_METHODS and _changes_arguments(node),
+        start=min([node.lineno, *(d.lineno for d in node.decorator_list)]),
+        end=node.end_lineno or node.lineno,
+        indent=node.col_offset,
+    )
+
+
+def _alias_or_expr(value: ast.AST) -> Expr:
+    """A module-level value; `list[Order]`, `Optional[Order]`, `Order | None` are kept as
+    annotation text (type aliases) since the expression form drops subscripts."""
+    if isinstance(value, ast.Subscript) or (isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr)):
+        return AnnotationText(annotation_text(value) or "")
+    return expr(value)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _assign_targets(stmt: ast.stmt):
+    """(name, value) pairs of a simple `name = value` / `name: T = value` statement."""
+    if isinstance(stmt, ast.Assign):
+        for target in stmt.targets:
+            if isinstance(target, ast.Name):
+                yield target.id, stmt.value
+    elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+        yield stmt.target.id, stmt.value
+
+
+class _Collector:
+    def __init__(self, summary: ModuleSummary, source: str) -> None:
+        self.summary = summary
+        self.lines = source.splitlines(keepends=True) if source else None
+
+    def module(self, tree: ast.Module, calls: bool) -> None:
+        self.block(tree.body, top=True)
+        if calls:
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Call):
+                    self.call(node)
+
+    def block(self, body, top: bool) -> None:
+        """Module-level statements, including those under `if`/`try` (conditional imports)."""
+        for stmt in body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                self.import_(stmt)
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.summary.functions[stmt.name] = function_summary(stmt, "", self.lines)
+            elif isinstance(stmt, ast.ClassDef):
+                self.class_(stmt, "")
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                for name, value in _assign_targets(stmt):
+                    if name in self.summary.assignments:
+                        self.summary.reassigned.add(name)
+                    self.summary.assignments[name] = _alias_or_expr(value)
+                    self.summary.assignment_lines[name] = (stmt.lineno, stmt.end_lineno, stmt.col_offset)
+            elif type(stmt).__name__ == "TypeAlias":  # `type OrderList = list[Order]` (3.12)
+                self.summary.assignments[stmt.name.id] = AnnotationText(annotation_text(stmt.value) or "")
+            elif isinstance(stmt, ast.If):
+                if _is_type_checking(stmt.test):
+                    before = set(self.summary.imports)
+                    self.block(stmt.body, top)
+                    self.summary.type_checking |= set(self.summary.imports) - before
+                else:
+                    self.block(stmt.body, top)
+                self.block(stmt.orelse, top)
+            elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+                self.block(stmt.body, top)
+                for handler in stmt.handlers:
+                    self.block(handler.body, top)
+                self.block(stmt.orelse, top)
+                self.block(stmt.finalbody, top)
+            elif isinstance(stmt, ast.With):
+                self.block(stmt.body, top)
+
+    def import_(self, stmt) -> None:
+        imports = self.summary.imports
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname:
+                    imports[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    imports.setdefault(top, top)
+            return
+        base = "." * stmt.level + (stmt.module or "")
+        for alias in stmt.names:
+            if alias.name == "*":
+                self.summary.star_imports.append(base)
+                continue
+            sep = "" if base.endswith(".") else "."
+            imports[alias.asname or alias.name] = f"{base}{sep}{alias.name}"
+
+    def class_(self, node: ast.ClassDef, prefix: str) -> None:
+        qualname = prefix + node.name
+        cls = ClassSummary(
+            name=node.name,
+            qualname=qualname,
+            line=node.lineno,
+            bases=tuple(expr(b) for b in node.bases),
+            decorators=tuple(expr(d) for d in node.decorator_list),
+        )
+        self.summary.classes[qualname] = cls
+        for stmt in node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                cls.methods[stmt.name] = function_summary(stmt, qualname + ".", self.lines)
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                for name, value in _assign_targets(stmt):
+                    cls.attributes[name] = expr(value)
+            elif isinstance(stmt, ast.ClassDef):
+                if stmt.name == "Meta":
+                    for inner in stmt.body:
+                        for name, value in _assign_targets(inner):
+                            cls.meta[name] = expr(value)
+                else:
+                    self.class_(stmt, qualname + ".")
+
+    def call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "connect" and node.args:
+            sender = next((k.value for k in node.keywords if k.arg == "sender"), None)
+            self.summary.connections.append(
+                (expr(func.value), expr(node.args[0]), expr(sender) if sender is not None else None)
+            )
+        elif isinstance(func, ast.Attribute) and func.attr == "register" and node.args:
+            admin = node.args[1] if len(node.args) > 1 else None
+            self.summary.registrations.append(
+                (expr(func), expr(node.args[0]), expr(admin) if admin is not None else None)
+            )
+
+
+def summarise(tree: ast.Module, name: str, path: str, is_package: bool, source: str = "") -> ModuleSummary:
+    """`source`, when given, lets files without `connect(` or `register(` skip the walk over
+    every call (the slowest part, and rarely needed)."""
+    summary = ModuleSummary(name=name, path=path, is_package=is_package)
+    calls = not source or "connect(" in source or "register(" in source
+    _Collector(summary, source).module(tree, calls)
+    return summary
+
+
+def declarations(summary: ModuleSummary) -> str:
+    """What a module declares, as text without line numbers: two summaries with the same
+    declarations give the same project index, wherever their lines moved."""
+
+    def function(f: FunctionSummary):
+        return (f.qualname, f.params, f.decorators, f.returns, f.returns_value, f.changes_arguments)
+
+    classes = [
+        (c.qualname, c.bases, c.decorators, sorted(c.attributes.items()), sorted(c.meta.items()),
+         [function(m) for m in c.methods.values()])
+        for c in summary.classes.values()
+    ]
+    return repr(
+        (
+            summary.name,
+            summary.is_package,
+            sorted(summary.imports.items()),
+            summary.star_imports,
+            classes,
+            [function(f) for f in summary.functions.values()],
+            sorted(summary.assignments.items()),
+            summary.connections,
+            summary.registrations,
+            sorted(summary.type_checking),
+            sorted(summary.reassigned),
+        )
+    )

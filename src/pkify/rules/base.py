@@ -1,0 +1,95 @@
+"""What a rule is: a code, a name, its documentation, and a check that turns facts into
+diagnostics. Rules read facts (see `pkify.analysis.facts`); they never walk syntax.
+
+A code's meaning never changes; a new kind of finding gets a new number. Each rule's `doc` is
+what `pkify rule CODE` prints and what `docs/rules.md` is generated from; its Example and Use
+instead are modules that the tests run through the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Iterable, List, Optional
+
+from ..diagnostics import Diagnostic
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..analysis.facts import Fact
+    from ..analysis.values import Origin
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    """A rule's documentation, in the sections of ruff's rule pages (Markdown)."""
+
+    what: str  # What it does
+    why: str  # Why is this bad?
+    example: str  # a self-contained module that produces exactly this code, once
+    use_instead: str  # the same module, fixed: produces nothing
+    fix_safety: str
+    options: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule's check may know besides the facts of the file."""
+
+    path: str  # as the diagnostics show it
+    serializer: str = "json"  # Celery's task serializer: under `pickle` the messages explain another failure
+    label: Callable[[str], str] = lambda model: model  # a model's label ("shop.Order")
+
+
+Check = Callable[[List["Fact"], Context], Iterable[Diagnostic]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    summary: str
+    doc: RuleDoc
+    check: Check = field(compare=False)
+    # Whether `pkify fix` rewrites what this rule reports.
+    fixable: bool = False
+
+
+PRELUDE = """\
+from celery import shared_task
+from django.db import models
+
+
+class Order(models.Model):
+    email = models.EmailField()
+    paid = models.BooleanField(default=False)
+
+"""
+
+DEPLOY = (
+    "Messages already queued with the old signature (an `{old}=` keyword, or a pickled "
+    "{what}) fail or misbehave when the new code runs them. Roll out in two steps: for one "
+    "release let the task accept both (`{new}=None, {old}=None`), then drop the old parameter."
+)
+
+OPTIONS = """\
+- `serializer`: Celery's task serializer, `json` (the default), `msgpack`, `yaml` or `pickle`.
+  Under `pickle` nothing fails when the task is sent, and the message says what goes wrong
+  instead: the task gets a stale snapshot. The code stays {code}.
+- `select` / `ignore`, `per-file-ignores` and `# noqa: {code}` turn it off where you must.
+- `task-decorators` and `model-bases` name tasks and models pkify cannot recognise by itself.
+"""
+
+
+def instance_text(label: Optional[str]) -> str:
+    if label is None:
+        return "a model instance"
+    article = "an" if label[0].lower() in "aeiou" else "a"
+    return f"{article} `{label}` instance"
+
+
+def evidence_text(origin: "Origin", expression: str, line: int) -> str:
+    """` (from `Order.objects.get(...)`, line 12)`: where a value comes from, unless that is the
+    expression itself."""
+    if origin.text == expression and origin.line == line:
+        return ""
+    where = f", line {origin.line}" if origin.line and origin.line != line else ""
+    return f" ({origin.how} `{origin.text}`{where})"
