@@ -4,6 +4,9 @@ how many of the planted bugs `pkify check` reports.
 
     python benchmarks/recall.py [--corpus pretix weblate ...] [--json FILE] [--keep]
 
+The corpora are those of tests/corpus.py: by default RECALL_CORPUS (pretix, weblate, mayan,
+openwisp_controller, openwisp_monitoring, geonode); nautobot and saleor can be named.
+
 pkify runs as `python -m pkify check --format json --no-cache --root COPY COPY/PACKAGE`, with
 the Python that runs this script, from a copy of the repository's src/ taken at the start (so
 that edits to src/ during a run do not mix two versions). For each corpus (the wheels that
@@ -407,8 +410,9 @@ def revision() -> str:
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", nargs="+", choices=sorted(corpus.CORPUS), default=list(corpus.CORPUS),
-                        metavar="NAME", help=f"corpora from tests/corpus.py (default: {' '.join(corpus.CORPUS)})")
+    parser.add_argument("--corpus", nargs="+", choices=sorted({**corpus.CORPUS, **corpus.RECALL_ONLY}),
+                        default=list(corpus.RECALL_CORPUS), metavar="NAME",
+                        help=f"corpora from tests/corpus.py (default: {' '.join(corpus.RECALL_CORPUS)})")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every result to FILE as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the planted copies (their directory is printed)")
     return parser.parse_args(argv)

@@ -15,11 +15,16 @@ from pkify.api import HINT, Session
 from pkify.frameworks.celery.values import TaskCall
 from pkify.frameworks.django_orm.values import Instance
 from pkify.project.files import read_source
+from pkify.project.parallel import with_deep_stack
 from pkify.settings import Settings
 
 
 def plant(root: Path) -> int:
     """Rewrite the files under `root` in place; how many arguments were changed."""
+    return with_deep_stack(_plant, root)
+
+
+def _plant(root: Path) -> int:
     session = Session.open(root, Settings(), use_cache=False)
     planted = 0
     for path in session.project.python_files([root]):

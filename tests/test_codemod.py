@@ -23,5 +23,5 @@ def test_codemod_matches_pkify_fix(tmp_path: Path) -> None:
         text=True,
     )
     assert codemod.returncode == 0, codemod.stderr
-    assert "Transformed 6 files" in codemod.stderr, codemod.stderr
+    assert "Transformed 8 files" in codemod.stderr, codemod.stderr
     assert snapshot(by_codemod) == snapshot(by_fix) != snapshot(FIXTURES / "project")

@@ -14,13 +14,14 @@ must be analysed.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Tuple
 
 from .diagnostics import Diagnostic, FileResult
 from .fix.apply import unified_diff, write_atomically
 from .fix.options import FixOptions
-from .frameworks.hints import HINT
+from .frameworks.hints import HINT, SEND_METHODS
 from .project.cache import Cache
 from .project.files import SourceError, absolute, read_source
 from .project.noqa import without_noqa
@@ -55,7 +56,7 @@ def _newer_syntax(source: str, rejected: SyntaxError) -> ast.Module:
     return parse_with_libcst(source, rejected)
 
 
-READING = Reading(HINT, _newer_syntax)
+READING = Reading(HINT, _newer_syntax, SEND_METHODS)
 
 
 class Session:
@@ -64,6 +65,8 @@ class Session:
     def __init__(self, project: Project) -> None:
         self.project = project
         self._state: "Optional[InferenceState]" = None
+        self._dispatchers: Optional[FrozenSet[str]] = None
+        self._hint: Optional[Pattern[str]] = None
 
     @classmethod
     def open(cls, root: Path, settings: Settings, use_cache: bool = True, jobs: int = 1) -> "Session":
@@ -75,6 +78,25 @@ class Session:
     @property
     def root(self) -> Path:
         return self.project.root
+
+    @property
+    def dispatchers(self) -> FrozenSet[str]:
+        """The names of the project's dispatch helpers (functions that send a task they are
+        given): the files that call one are analysed too."""
+        if self._dispatchers is None:
+            self._dispatchers = frozenset(n for entry in self.project.files.values() for n in entry.dispatchers)
+        return self._dispatchers
+
+    @property
+    def hint(self) -> Pattern[str]:
+        """What a line worth analysing looks like: a task call, or a call of a dispatch helper."""
+        if self._hint is None:
+            names = sorted(self.dispatchers)
+            self._hint = re.compile(f"{HINT.pattern}|\\b(?:{'|'.join(names)})\\s*\\(") if names else HINT
+        return self._hint
+
+    def _worth_analysing(self, entry) -> bool:
+        return entry.hint or any(f" {name} " in entry.calls for name in self.dispatchers)
 
     @property
     def settings(self) -> Settings:
@@ -129,7 +151,7 @@ class Session:
         file = self.project.files.get(str(path))
         if file is None:
             return True
-        if file.error is not None or not file.hint:
+        if file.error is not None or not self._worth_analysing(file):
             return False
         return self.project.cached_result(path) is None
 
@@ -142,7 +164,7 @@ class Session:
         if file is not None:
             if file.error is not None:
                 return FileResult(display, [], file.error, file.error.startswith("internal error")), None
-            if not file.hint:
+            if not self._worth_analysing(file):
                 return FileResult(display, []), None
             cached = self.project.cached_result(path)
             if cached is not None:
@@ -159,7 +181,7 @@ class Session:
         try:
             if source is None:
                 source = read_source(path)
-            if not HINT.search(source):
+            if not self.hint.search(source):
                 if str(path) not in self.project.index.by_path:
                     summarise_file(path, READING, source)  # still report a file that does not parse
                 return FileResult(display, []), ()
@@ -167,7 +189,7 @@ class Session:
             from .analysis.execution import file_facts
 
             with self.state.memo.collect_reads() as reads:
-                facts = file_facts(self.state, summary, source, HINT)
+                facts = file_facts(self.state, summary, source, self.hint)
                 diagnostics = self.diagnostics(facts, display, path)
             return FileResult(display, diagnostics, tasks=_tasks(facts)), reads
         except SourceError as error:
@@ -180,10 +202,18 @@ class Session:
     def diagnostics(self, facts: "List[Fact]", display: str, path: Optional[Path] = None) -> List[Diagnostic]:
         """The diagnostics of the selected rules for a file's facts, one per position and code,
         `per-file-ignores` applied (not `# noqa`)."""
+        from .frameworks.celery.plugin import Celery
         from .frameworks.django_orm.plugin import DjangoORM
 
         settings = self.settings.for_file(path, self.root) if path is not None else self.settings
-        context = Context(display, settings.serializer, self.state.plugin(DjangoORM).catalog.label)
+        tasks = self.state.plugin(Celery).catalog
+
+        def serializer(task) -> str:
+            """pkify's option, else the task's `serializer=`, else the project's, else json."""
+            option = dict(task.options).get("serializer") if task is not None else None
+            return settings.serializer or (option if isinstance(option, str) else None) or tasks.serializer() or "json"
+
+        context = Context(display, serializer, self.state.plugin(DjangoORM).catalog.label)
         found: Dict[Tuple[int, int, str], Diagnostic] = {}
         for rule in RULES.values():
             if settings.wants(rule.code):

@@ -39,8 +39,9 @@ class Settings:
     extend_exclude: Tuple[str, ...] = ()
     select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()
-    # The task serializer (Celery's `task_serializer`): what the messages explain.
-    serializer: str = "json"
+    # The task serializer (Celery's `task_serializer`): what the messages explain. None: what the
+    # project configures (read from its settings), else json.
+    serializer: Optional[str] = None
     # flake8's `per-file-ignores`: glob patterns (matched like `exclude`, relative to the
     # project root) and the codes not reported in the files they match.
     per_file_ignores: PerFileIgnores = ()

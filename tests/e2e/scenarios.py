@@ -32,7 +32,7 @@ from kombu.exceptions import EncodeError  # noqa: E402
 
 from shop import views  # noqa: E402
 from shop.admin import OrderAdmin  # noqa: E402
-from shop.models import Customer, Export, Order  # noqa: E402
+from shop.models import Customer, Event, Export, Order, Product  # noqa: E402
 from shopsite.celery import app  # noqa: E402
 
 app.conf.broker_transport_options = {"polling_interval": 0.01}  # the memory broker polls once a second by default
@@ -123,6 +123,59 @@ def scenario_management_command_group():
     _, _, order = customer(paid=True)
     call_command("resend_receipts")
     return lambda: fresh(Order, order.pk).receipts_sent >= 1
+
+
+def scenario_proxy_model_and_concrete_model_call_sites():
+    """One call site sends a `FeaturedProduct` (a proxy whose manager hides the other products),
+    another a plain `Product`: the task must fetch both with `Product`."""
+    user, _, _ = customer()
+    featured = Product.objects.create(name=f"lamp{next(counter)}", featured=True)
+    plain = Product.objects.create(name=f"chair{next(counter)}")
+    views.feature(request(user), featured.pk)
+    views.restock(request(user), plain.pk)
+    return lambda: (
+        fresh(Product, featured.pk).listings_refreshed == 1 and fresh(Product, plain.pk).listings_refreshed == 1
+    )
+
+
+def scenario_dict_holding_an_instance():
+    user, buyer, _ = customer()
+    views.subscribe(request(user))
+    return lambda: Event.objects.filter(customer=buyer, status="new", note="subscribed").exists()
+
+
+def scenario_list_with_duplicates_keeps_order():
+    user, buyer, first = customer()
+    (second,) = Order.objects.bulk_create([Order(customer=buyer, number=f"N{next(counter)}")])
+    views.export_again(request(user), first.pk)
+    numbers = ",".join([first.number, second.number, first.number])
+    return lambda: Export.objects.filter(numbers=numbers).exists()
+
+
+def scenario_aliased_task_run_directly_and_sent():
+    """`mail_receipt(order)` runs the task in the command itself (nothing is sent: it works before
+    the fix, and must pass the key after it); `mail_receipt.delay(other)` sends it."""
+    _, buyer, order = customer()
+    (other,) = Order.objects.bulk_create([Order(customer=buyer, number=f"N{next(counter)}")])
+    call_command("mail_receipt", order.pk)
+    return lambda: fresh(Order, order.pk).receipts_sent == 1 and fresh(Order, other.pk).receipts_sent == 1
+
+
+def scenario_project_tests_with_mocks_and_a_real_send():
+    """The project's own tests, run here outside a transaction (so that the worker sees their
+    rows): two assert what a mocked task was given, one sends the task for real."""
+    from shop.tests.test_tasks import ReceiptTests
+
+    for name in (
+        "test_marking_paid_sends_the_receipt",
+        "test_reminding_notifies_the_customer",
+        "test_the_receipt_is_queued",
+    ):
+        try:
+            getattr(ReceiptTests(name), name)()
+        except AssertionError as error:
+            raise AssertionError(f"{name} failed: {error}") from None
+    return lambda: Order.objects.filter(number="queued-by-test", receipts_sent=1).exists()
 
 
 SCENARIOS = {name[len("scenario_"):]: f for name, f in sorted(globals().items()) if name.startswith("scenario_")}

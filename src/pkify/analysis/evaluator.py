@@ -21,20 +21,24 @@ from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 import libcst as cst
 
 from .values import (
+    NONE,
     UNKNOWN,
     Arg,
     Args,
     Entry,
     External,
     Item,
+    LambdaValue,
     Mapping,
     Origin,
+    Deferred,
     Pending,
     Scalar,
     Sequence,
     Subscript,
     Value,
     join,
+    last_wins,
 )
 
 from .units import path_of
@@ -66,6 +70,10 @@ class Scope:
         return Scope(env, (self.env, *self.outer), self.owner, self.function)
 
 
+def _is_super(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "super"
+
+
 def literal_of(node: Optional[cst.CSTNode]):
     """The Python value of a string, integer or negative integer literal, else None."""
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
@@ -80,7 +88,8 @@ def literal_of(node: Optional[cst.CSTNode]):
 
 
 class NodeArg(Arg):
-    """An argument written in a call: evaluated when a plugin asks."""
+    """An argument written in a call: evaluated when a plugin asks (a name, or a path of
+    attributes the function bound, is read at once: `x = f(x)` passes the old `x`)."""
 
     def __init__(self, evaluator: "Evaluator", arg: cst.Arg) -> None:
         self.evaluator = evaluator
@@ -89,10 +98,12 @@ class NodeArg(Arg):
         self.keyword = arg.keyword.value if arg.keyword is not None else None
         self.star = arg.star if isinstance(arg.star, str) else ""
         self._value: Optional[Value] = None
+        path = path_of(self.node)
+        self._bound = evaluator.scope.env.get(path) if path is not None else None
 
     def value(self) -> Value:
         if self._value is None:
-            self._value = self.evaluator.value(self.node)
+            self._value = self.evaluator.force(self._bound) if self._bound is not None else self.evaluator.value(self.node)
         return self._value
 
     def literal(self):
@@ -132,7 +143,9 @@ class Evaluator:
         for env in self.scope.outer:
             if name in env:
                 return env[name]
-        if name in ("True", "False", "None"):
+        if name in ("None", "False"):  # "no row": `return False` where a row is not found
+            return NONE
+        if name == "True":
             return Scalar()
         return self.state.global_value(self.unit, name)
 
@@ -142,8 +155,8 @@ class Evaluator:
         return self.force(self.lazy_value(node))
 
     def force(self, value: Value) -> Value:
-        if isinstance(value, Pending):
-            return self.state.call_result(value)
+        if isinstance(value, Deferred):
+            return value.resolve(self.state)
         return value
 
     def origin(self, node: cst.CSTNode, how: str = "from") -> Origin:
@@ -171,9 +184,12 @@ class Evaluator:
             return self.dict_display(node)
         if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
             return self.comprehension(node)
+        if isinstance(node, cst.Lambda):
+            return self.lambda_value(node)
         if isinstance(node, cst.DictComp):
             env = self.comprehension_env(node.for_in)
-            return Mapping((), self.inner(env).value(node.value))
+            inner = self.inner(env)
+            return Mapping((), inner.value(node.value), inner.value(node.key))
         if isinstance(node, cst.IfExp):
             return join(self.value(node.body), self.value(node.orelse)) or UNKNOWN
         if isinstance(node, cst.BooleanOperation):
@@ -198,6 +214,36 @@ class Evaluator:
             return Scalar()
         return UNKNOWN
 
+    def lambda_value(self, node: cst.Lambda) -> Value:
+        params = node.params
+        if isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None:
+            return UNKNOWN
+        own = {p.name.value for p in _lambda_params(params)}
+        scopes = (self.scope.env, *self.scope.outer)
+        for name in _names_read(node.body):
+            if name not in own and any(name in env for env in scopes):
+                return UNKNOWN  # it reads a local name: what it returns depends on where it is
+        return LambdaValue(node, self)
+
+    def lambda_result(self, node: cst.Lambda, args: Args) -> Value:
+        """What the lambda returns when called with `args`."""
+        if any(a.star for a in args.items):
+            return UNKNOWN
+        params = node.params
+        ordered = [*params.posonly_params, *params.params]
+        env: Env = {}
+        positional = args.positional()
+        for index, param in enumerate([*ordered, *params.kwonly_params]):
+            passed = positional[index] if index < len(ordered) and index < len(positional) else None
+            passed = passed or args.keyword(param.name.value)
+            if passed is not None:
+                env[param.name.value] = passed.value()
+            elif param.default is not None:
+                env[param.name.value] = self.lazy_value(param.default)
+            else:
+                return UNKNOWN
+        return Evaluator(self.state, self.unit, Scope(env, (), self.scope.owner, self.scope.function)).value(node.body)
+
     def elements(self, elements) -> Iterator[Item]:
         for element in elements:
             if isinstance(element, cst.StarredElement):
@@ -215,15 +261,15 @@ class Evaluator:
         for element in node.elements:
             if isinstance(element, cst.StarredDictElement):
                 inner = self.value(element.value)
-                if isinstance(inner, Mapping):
-                    entries.extend(inner.entries)
+                # `{**other}`: its entries; one pkify cannot read may replace any key before it
+                entries = [*entries, *inner.entries] if isinstance(inner, Mapping) else []
                 continue
             assert isinstance(element, cst.DictElement)
             key = literal_of(element.key)
             entries.append(
                 Entry(key if isinstance(key, str) else None, self.value(element.value), element.value, element)
             )
-        return Mapping(tuple(entries))
+        return Mapping(last_wins(entries))
 
     def comprehension_env(self, for_in: cst.CompFor) -> Env:
         env: Env = {}
@@ -297,7 +343,7 @@ class Evaluator:
             if isinstance(node.func, cst.Attribute) and node.func.attr.value == "items":
                 owner = self.value(node.func.value)
                 if isinstance(owner, Mapping):
-                    return Sequence((Item(Scalar()), Item(owner.values)))
+                    return Sequence((Item(owner.keys), Item(owner.values)))
         return self.value(node).iterate(self.state)
 
     # --- subscripts ------------------------------------------------------------------------------
@@ -325,6 +371,13 @@ class Evaluator:
             path = path_of(func)
             if path is not None and path in self.scope.env:
                 return self.state.call(self.scope.env[path], self.args(node), origin)
+            if _is_super(func.value):  # the next class's method, else the framework's
+                method = self.state.called_function(self, func)
+                if method is not None:
+                    return Pending(method, self.lookup(SELF), origin, self.args(node))
+                base = self.lookup(SELF).inherited()
+                result = base.method_call(self.state, func.attr.value, self.args(node), origin)
+                return result if result is not None else UNKNOWN
             base = self.value(func.value)
             result = base.method_call(self.state, func.attr.value, self.args(node), origin)
             if result is not None:
@@ -406,6 +459,21 @@ def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             for item in value:
                 if isinstance(item, cst.CSTNode):
                     yield item
+
+
+def _names_read(node: cst.CSTNode) -> Iterator[str]:
+    """Every name an expression reads (those of nested lambdas and comprehensions included)."""
+    stack: List[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            yield current.value
+        elif isinstance(current, cst.Attribute):
+            stack.append(current.value)  # `x.attr`: `attr` is not a name
+        elif isinstance(current, cst.Arg):
+            stack.append(current.value)  # `f(key=x)`: `key` is not a name
+        else:
+            stack.extend(current.children)
 
 
 def _lambda_params(params: cst.Parameters):

@@ -9,7 +9,7 @@ with the names bound at that point visible inside (a closure).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional, Pattern, Set, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Pattern, Set, Tuple
 
 import libcst as cst
 
@@ -36,10 +36,11 @@ def walk_function(
     recorder: Optional[Recorder],
     nested: bool = True,
     frame: Optional[Frame] = None,
+    bindings: Optional[Dict[str, Value]] = None,
 ) -> Walker:
     """Walk one function body; `outer` holds the enclosing functions' names. `receiver`: what
-    its `self` is (None: what the class says)."""
-    env = state.parameters(unit, node, owner, qualname, receiver)
+    its `self` is (None: what the class says); `bindings`: what a call passes to its parameters."""
+    env = state.parameters(unit, node, owner, qualname, receiver, bindings)
     evaluator = Evaluator(state, unit, Scope(env, outer, owner, qualname), recorder)
     on_function = None
     if nested:
@@ -128,10 +129,17 @@ def walk_module(
     return recorder.facts
 
 
-def walk_fragment(state: "InferenceState", unit: Unit) -> List[Fact]:
+def walk_unit(state: "InferenceState", unit: Unit, recorder: Recorder) -> List[Fact]:
+    """A unit walked with a recorder of the caller's: a whole module, or a function alone."""
+    if unit.fragment is None:
+        return walk_module(state, unit, recorder=recorder)
+    return walk_fragment(state, unit, recorder)
+
+
+def walk_fragment(state: "InferenceState", unit: Unit, recorder: Optional[Recorder] = None) -> List[Fact]:
     """The facts of a function cut out of its module."""
     assert unit.fragment is not None
-    recorder = Recorder(state, unit)
+    recorder = recorder or Recorder(state, unit)
     found = unit.function(unit.fragment.qualname)
     assert found is not None
     node, owner = found
@@ -148,8 +156,17 @@ def file_facts(state: "InferenceState", summary: ModuleSummary, source: str, hin
     cut_out = fragments(summary, lines)
     if cut_out:
         parts = list(cut_out)
+    # The file as on disk (not standard input, not an editor's buffer): its functions parsed
+    # alone are shared with the rest of the analysis (a function's callers, what it returns).
+    on_disk = state.source(summary.path) == source
+    source_lines = source.splitlines(keepends=True)
     for fragment in parts:
-        unit = _fragment(summary, fragment, source) if fragment is not None else None
+        if fragment is None:
+            unit = None
+        elif on_disk:
+            unit = state.fragment_unit(summary, fragment)
+        else:
+            unit = _fragment(summary, fragment, source_lines)
         if unit is None:  # the whole module is needed, or a function does not parse alone
             tree = parse_ast(source)
             whole = Unit(summary, parse_module(source))
@@ -172,8 +189,8 @@ def module_facts(
     return unit, walk_module(state, unit, interesting_scopes(tree, lines) if tree else None)
 
 
-def _fragment(summary: ModuleSummary, fragment: Fragment, source: str) -> Optional[Unit]:
-    code, dedented = cut(source, fragment.start, fragment.end, fragment.indent)
+def _fragment(summary: ModuleSummary, fragment: Fragment, source_lines: List[str]) -> Optional[Unit]:
+    code, dedented = cut(source_lines, fragment.start, fragment.end, fragment.indent)
     try:
         module = parse_module(code)
     except (SourceError, RecursionError):

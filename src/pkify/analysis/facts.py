@@ -78,10 +78,15 @@ class Recorder:
     """Collects the facts of the calls the walker meets, each once (a loop body is walked
     twice), never while the walker only learns a loop's back edge (`quiet`)."""
 
-    def __init__(self, state: "InferenceState", unit: "Unit", observe: "Optional[Observer]" = None) -> None:
+    def __init__(
+        self, state: "InferenceState", unit: "Unit", observe: "Optional[Observer]" = None, calls: bool = True
+    ) -> None:
         self.state = state
         self.unit = unit
         self.observe = observe
+        self.calls = calls  # False: only statements are observed (no facts are looked for)
+        # Sees every call (not only those that make facts), with the evaluator where it stands.
+        self.on_call: "Optional[Callable[[Evaluator, Any], None]]" = None
         # Sees each statement before it runs, with the evaluator where it stands (pkify.analysis.explain).
         self.statement: "Optional[Callable[[Any, Evaluator], None]]" = None
         self.facts: List[Fact] = []
@@ -91,7 +96,9 @@ class Recorder:
         self._calls: List[Tuple["Evaluator", "cst.Call"]] = []
 
     def call(self, evaluator: "Evaluator", node: "cst.Call") -> None:
-        if self.quiet or id(node) in self._seen:
+        if self.on_call is not None and not self.quiet:
+            self.on_call(evaluator, node)
+        if self.quiet or not self.calls or id(node) in self._seen:
             return
         fact = self.state.call_fact(evaluator, node)
         if fact is None:

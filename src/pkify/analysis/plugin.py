@@ -13,7 +13,7 @@ the project there (a catalog of models, of tasks), memoised in `state.memo`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Optional
+from typing import TYPE_CHECKING, Dict, FrozenSet, Optional
 
 from .values import Args, Origin, Value
 
@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # pragma: no cover
     import libcst as cst
 
     from ..project.index import Symbol, TypeForm
-    from ..project.summary import ModuleSummary
     from .evaluator import Evaluator
     from .facts import Fact
     from .state import Function, InferenceState
@@ -91,7 +90,8 @@ class Plugin:
 
     # --- summaries -------------------------------------------------------------------------------
 
-    def assignment_value(self, module: "ModuleSummary", value: Any) -> Optional[Value]:
-        """A module-level assignment's value read from its summary form, when the plugin knows
-        it better than a call would tell (`app.register_task(Task())`)."""
+    def assignment_value(self, symbol: "Symbol") -> Optional[Value]:
+        """A module- or class-level assignment's value, read from its summary form, when the
+        plugin knows it better than a call would tell (`app.register_task(Task())`, a project's
+        `Signal()`)."""
         return None

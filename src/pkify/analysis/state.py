@@ -10,9 +10,10 @@ plugins (`plugin.Plugin`), in order; the first answer wins.
 from __future__ import annotations
 
 import builtins
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Type, TypeVar
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Type, TypeVar
 
 import libcst as cst
 
@@ -20,26 +21,35 @@ from ..project.files import SourceError, read_source
 from ..settings import Settings
 from ..project.index import Symbol, SymbolIndex, last
 from ..project.memo import memoized
+from ..project.project import EVERY_FILE
 from ..project.summary import Call, Const, FunctionSummary, ModuleSummary, Ref, Str
 from .evaluator import BUILTIN_CONTAINERS, SELF, Env, Evaluator, Scope, path_of
+from .facts import Recorder
 from .plugin import Plugin
-from .units import Fragment, Unit, cut, parse_module
+from .units import Fragment, Unit, cut, fragments, hint_lines, parse_module
 from .values import (
+    NONE,
     UNKNOWN,
     Arg,
     Args,
     ClassValue,
+    Deferred,
     Entry,
     External,
     FunctionValue,
+    Keywords,
     Mapping,
     ModuleValue,
     ObjectValue,
     Origin,
+    Parameter,
     Pending,
     Scalar,
     Sequence as SequenceValue,
     Value,
+    join_assigned,
+    join_returns,
+    last_wins,
     reorigin,
 )
 
@@ -63,6 +73,10 @@ TRANSPARENT_DECORATORS = frozenset(
     }
 )
 PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
+# Parameter names that say they hold keys, not rows: not looked up at their callers.
+KEY_NAME = re.compile(r"^(?:pk|id|pks|ids)$|_(?:id|pk|ids|pks)$")
+CALLER_DEPTH = 3  # callers of callers ... followed this deep
+CALLER_SITES = 60  # a function called from more places than this is not followed
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,7 @@ class Function:
     owner: Optional[str]  # the qualified name of its class, for a method
     module: ModuleSummary
     decorators: FrozenSet[str]  # as written: "staticmethod", "admin.action", ...
+    params: Tuple[str, ...] = ()  # the names of its parameters (not `*args` / `**kwargs`)
 
 
 class SummaryArg(Arg):
@@ -97,12 +112,15 @@ class InferenceState:
         self.index = index
         self.settings = settings
         self.memo = index.memo
+        self._recent: Dict[str, Tuple[Optional[str], Optional[Tuple[str, ...]]]] = {}
         self.plugins: List[Plugin] = []
         self._by_type: Dict[type, Plugin] = {}
         for kind in plugins:  # in order: a plugin may use those made before it
             plugin = kind(self)
             self.plugins.append(plugin)
             self._by_type[kind] = plugin
+        self._caller_depth = 0
+        self._resolving: Set[int] = set()  # the calls whose arguments are being evaluated
         self.transparent_decorators = TRANSPARENT_DECORATORS.union(*(p.transparent_decorators for p in self.plugins))
 
     def plugin(self, kind: Type[P]) -> P:
@@ -115,10 +133,30 @@ class InferenceState:
     @memoized(default=None)
     def source(self, path: str) -> Optional[str]:
         self.memo.note_read(path)
-        try:
-            return read_source(Path(path))
-        except SourceError:
-            return None
+        return self._read(path)[0]
+
+    def source_lines(self, path: str) -> Optional[Tuple[str, ...]]:
+        """The source split into lines (kept ends), split once for the many cuts of one file."""
+        self.memo.note_read(path)
+        text, lines = self._read(path)
+        if text is not None and lines is None:
+            lines = tuple(text.splitlines(keepends=True))
+            self._recent[path] = (text, lines)
+        return lines
+
+    def _read(self, path: str) -> Tuple[Optional[str], Optional[Tuple[str, ...]]]:
+        """A file's text (and its lines once split), the last `RECENT_FILES` read kept: the
+        files of a project are not all held in memory."""
+        found = self._recent.pop(path, None)
+        if found is None:
+            try:
+                found = (read_source(Path(path)), None)
+            except SourceError:
+                found = (None, None)
+        self._recent[path] = found
+        while len(self._recent) > RECENT_FILES:
+            self._recent.pop(next(iter(self._recent)))
+        return found
 
     @memoized(default=None)
     def module_unit(self, summary: ModuleSummary) -> Optional[Unit]:
@@ -134,10 +172,10 @@ class InferenceState:
     @memoized(default=None)
     def fragment_unit(self, summary: ModuleSummary, fragment: Fragment) -> Optional[Unit]:
         """One function of a module, parsed alone; None if it does not parse alone."""
-        text = self.source(summary.path)
-        if text is None:
+        lines = self.source_lines(summary.path)
+        if lines is None:
             return None
-        code, dedented = cut(text, fragment.start, fragment.end, fragment.indent)
+        code, dedented = cut(lines, fragment.start, fragment.end, fragment.indent)
         try:
             module = parse_module(code)
         except (SourceError, RecursionError):
@@ -213,11 +251,11 @@ class InferenceState:
         if symbol.qualname[len(symbol.module.name) + 1 :] in symbol.module.reassigned:
             return UNKNOWN  # assigned more than once at module level: which one a function sees is not known
         for plugin in self.plugins:
-            found = plugin.assignment_value(symbol.module, expr)
+            found = plugin.assignment_value(symbol)
             if found is not None:
                 return found
         if isinstance(expr, (Str, Const)):
-            return Scalar()
+            return NONE if isinstance(expr, Const) and expr.value is None else Scalar()
         if isinstance(expr, (Ref, Call)):
             value = self.expression_value(symbol.module, expr)
             if value is not UNKNOWN or isinstance(expr, Ref):
@@ -230,14 +268,36 @@ class InferenceState:
         if isinstance(expr, Ref):
             return self.symbol_value(self.index.resolve(module, expr.name))
         if isinstance(expr, (Str, Const)):
-            return Scalar()
+            return NONE if isinstance(expr, Const) and expr.value is None else Scalar()
         if isinstance(expr, Call) and isinstance(expr.func, Ref):
+            args: List[Arg] = [SummaryArg(self, module, a) for a in expr.args]
+            args += [SummaryArg(self, module, v, k) for k, v in expr.kwargs]
+            if "." in expr.func.name:  # `Place.objects.filter(...)`: a method of a value
+                owner, _, method = expr.func.name.rpartition(".")
+                base = self._attribute_path(module, owner)
+                result = base.method_call(self, method, Args(args), Origin()) if base is not UNKNOWN else None
+                if result is not None:
+                    return result if not isinstance(result, Deferred) else UNKNOWN
             callee = self.symbol_value(self.index.expr_symbol(module, expr.func))
             if isinstance(callee, (FunctionValue, Pending)) or callee is UNKNOWN:
                 return UNKNOWN  # what a function returns: read from the statement instead
-            args: List[Arg] = [SummaryArg(self, module, a) for a in expr.args]
-            args += [SummaryArg(self, module, v, k) for k, v in expr.kwargs]
             return callee.call(self, Args(args), Origin())
+        return UNKNOWN
+
+    def _attribute_path(self, module: ModuleSummary, dotted: str) -> Value:
+        """`Place.objects` in a summary expression: the longest prefix that names something,
+        then attribute by attribute."""
+        parts = dotted.split(".")
+        for end in range(1, len(parts) + 1):
+            symbol = self.index.resolve(module, ".".join(parts[:end]))
+            if symbol is None or symbol.kind not in ("class", "module"):
+                continue
+            value = self.symbol_value(symbol)
+            for name in parts[end:]:
+                if value is UNKNOWN or isinstance(value, Deferred):
+                    return UNKNOWN
+                value = self.attribute(value, name, Origin())
+            return value if not isinstance(value, Deferred) else UNKNOWN
         return UNKNOWN
 
     def statement_value(self, symbol: Symbol) -> Value:
@@ -247,7 +307,7 @@ class InferenceState:
         assert module is not None
         name = symbol.qualname[len(module.name) + 1 :]
         lines = module.assignment_lines.get(name)
-        source = self.source(module.path) if lines else None
+        source = self.source_lines(module.path) if lines else None
         if source is None or lines is None:
             return UNKNOWN
         start, end, indent = lines
@@ -295,20 +355,27 @@ class InferenceState:
 
     def _builtin_call(self, qualname: str, args: Args, origin: Origin) -> Value:
         positional = args.positional()
+        if qualname in CASTS and len(positional) == 2:  # `cast("Order", value)`: what the type says
+            written = positional[0]
+            evaluator = getattr(written, "evaluator", None)
+            if evaluator is not None:
+                found = self.annotated(evaluator.unit, written.node, "")
+                return found if found is not None else positional[1].value()
+            return positional[1].value()
         sort_options = all(a.keyword in ("key", "reverse") for a in args.items[1:])
         if qualname in BUILTIN_CONTAINERS and len(positional) == 1 and args.items[0] is positional[0] and sort_options:
             inner = positional[0].value()
             if isinstance(inner, SequenceValue):
                 return SequenceValue(inner.items, "list" if qualname != "tuple" else "tuple")
             return inner.iterate(self).collected(origin)
-        if qualname == "dict":
-            entries = [Entry(a.keyword, a.value(), a.node, getattr(a, "arg", None)) for a in args.items if a.keyword]
+        if qualname == "dict":  # `dict(other, key=value)`: the keywords replace what `other` holds
+            entries: List[Entry] = []
             for a in args.items:
                 if a.star == "**" or (a.keyword is None and not a.star):
                     inner = a.value()
-                    if isinstance(inner, Mapping):
-                        entries[:0] = inner.entries
-            return Mapping(tuple(entries))
+                    entries = [*entries, *inner.entries] if isinstance(inner, Mapping) else []
+            entries += [Entry(a.keyword, a.value(), a.node, getattr(a, "arg", None)) for a in args.items if a.keyword]
+            return Mapping(last_wins(entries))
         if qualname in ("str", "int", "len", "repr", "bool", "float", "hash", "id"):
             return Scalar()
         return UNKNOWN
@@ -328,6 +395,89 @@ class InferenceState:
             if found is not None:
                 return found
         return self.instance_of(class_qualname, origin)
+
+    def object_attribute(self, class_qualname: Optional[str], name: str, owner: Value, origin: Origin) -> Value:
+        """`obj.name` for an instance of a project class: a property's result, else what its
+        methods assign to the attribute."""
+        value = self.property_value(class_qualname, name, owner, origin)
+        if value is UNKNOWN and class_qualname:
+            value = self.instance_attribute(class_qualname, name)
+        return value
+
+    @memoized(default=UNKNOWN)
+    def instance_attribute(self, class_qualname: str, name: str) -> Value:
+        """What every assignment `self.name = ...` in the methods of the class and its ancestors,
+        and a class-level default, say the attribute holds (see `join_assigned`); the methods run
+        on an instance of this very class."""
+        index = self.index
+        values: List[Value] = []
+        writers: List[str] = []
+        receiver: Optional[Value] = None
+        for ancestor in index.ancestry(class_qualname):
+            symbol = index.class_symbol(ancestor)
+            if symbol is None:
+                continue
+            cls = symbol.class_summary
+            if name in cls.attributes:
+                values.append(self.symbol_value(index.member(symbol, name)))
+            for method_name in cls.attribute_writes.get(name, ()):
+                method = index.member(symbol, method_name)
+                if method is None or method.kind != "function":
+                    continue
+                if receiver is None:
+                    receiver = self.self_of(class_qualname, Origin())
+                values.extend(self.assigned(method, receiver, _self_attribute(name)))
+                writers.append(f"{last(ancestor)}.{method_name}")
+        value = join_assigned(values)
+        if writers and value is not UNKNOWN:
+            return value.with_origin(Origin(how="the attribute set in", text=", ".join(writers[:2])))
+        return value
+
+    @memoized(default=UNKNOWN)
+    def request_attribute(self, name: str) -> Value:
+        """`request.name` where the project sets it (a middleware, a decorator, a view): what
+        every such assignment says (see `join_assigned`)."""
+        index = self.index
+        values: List[Value] = []
+        writers: List[str] = []
+        for module in index.modules():
+            for qualname in module.request_writes.get(name, ()):
+                function = index.resolve(module, qualname)
+                if function is None or function.kind != "function":
+                    continue
+                values.extend(self.assigned(function, None, _request_attribute(name)))
+                writers.append(qualname)
+        value = join_assigned(values)
+        if writers and value is not UNKNOWN:
+            return value.with_origin(Origin(how="the request attribute set in", text=", ".join(writers[:2])))
+        return value
+
+    def assigned(self, function: Symbol, receiver: Optional[Value], wanted) -> List[Value]:
+        """The values a function assigns to the targets `wanted(target, first_parameter)` picks,
+        each as it stands where it is assigned (the function walked, nested ones included)."""
+        from .execution import walk_function
+
+        located = self.function_unit(function)
+        if located is None:
+            return [UNKNOWN]
+        unit, node, owner = located
+        params = [*node.params.posonly_params, *node.params.params]
+        first = params[0].name.value if params else ""
+        values: List[Value] = []
+
+        def statement(statement: cst.CSTNode, evaluator: Evaluator) -> None:
+            for target, value in _assignments(statement):
+                if wanted(target, first):
+                    values.append(evaluator.value(value) if value is not None else UNKNOWN)
+            for target, added, single in _growths(statement):
+                if wanted(target, first):  # a list the attribute holds gets these elements
+                    element = evaluator.value(added)
+                    values.append((element if single else element.iterate(self)).collected(None))
+
+        recorder = Recorder(self, unit, calls=False)
+        recorder.statement = statement
+        walk_function(self, unit, node, (), owner, function.qualname, receiver, recorder)
+        return values
 
     def property_value(self, class_qualname: Optional[str], name: str, owner: Value, origin: Origin) -> Value:
         """`obj.name` where `name` is a `@property` (or cached) of the object's class: what it
@@ -356,20 +506,45 @@ class InferenceState:
             found = plugin.annotation_value(form, origin, receiver)
             if found is not None:
                 return found
-        if not form.args and self.index.class_symbol(form.qualname) is not None:
+        symbol = self.index.class_symbol(form.qualname) if not form.args else None
+        if symbol is not None:
             assert form.qualname is not None
+            if self.index.has_ancestor(form.qualname, TYPED_DICTS):
+                return self.typed_dict(symbol, origin)
             return self.instance_of(form.qualname, origin)  # an instance of another project class
         return None
+
+    def typed_dict(self, symbol: Symbol, origin: Origin) -> Value:
+        """A dict of a project `TypedDict`: each key what its annotation says."""
+        entries: List[Entry] = []
+        for ancestor in reversed(self.index.ancestry(symbol.qualname)):
+            cls = self.index.class_symbol(ancestor)
+            if cls is None or cls.module is None:
+                continue
+            for key, text in cls.class_summary.annotations.items():
+                text = _required(text)
+                value = Scalar() if text in SCALAR_TYPES else self.annotation_value(cls.module, text, origin, UNKNOWN)
+                entries = [e for e in entries if e.key != key]
+                entries.append(Entry(key, value if value is not None else UNKNOWN))
+        return Mapping(tuple(entries))
 
     # --- what project functions return -----------------------------------------------------------
 
     def call_result(self, pending: Pending) -> Value:
         """A call of a project function, as the call site sees it (with itself as evidence)."""
-        return self.returns_of(pending.function, pending.receiver).with_origin(pending.origin)
+        if id(pending) in self._resolving:  # an argument of the call is the call itself
+            return UNKNOWN
+        self._resolving.add(id(pending))
+        try:
+            bindings = _bindings(pending)
+        finally:
+            self._resolving.discard(id(pending))
+        return self.returns_of(pending.function, pending.receiver, bindings).with_origin(pending.origin)
 
     @memoized(default=UNKNOWN)
-    def returns_of(self, function: Symbol, receiver: Value) -> Value:
-        """What a project function returns when called on `receiver` (UNKNOWN for a function):
+    def returns_of(self, function: Symbol, receiver: Value, bindings: Bindings = ()) -> Value:
+        """What a project function returns when called on `receiver` (UNKNOWN for a function)
+        with these arguments (`bindings`, by parameter name; the others as at its definition):
         from its return annotation, else from its `return` statements."""
         from .execution import walk_function
 
@@ -379,25 +554,45 @@ class InferenceState:
             value = self.annotation_value(function.module, summary.returns, Origin(text=summary.returns), receiver)
             return value if value is not None else UNKNOWN
         if not summary.returns_value:
-            return Scalar()
+            return NONE
         located = self.function_unit(function)
         if located is None:
             return UNKNOWN
         unit, node, owner = located
-        walker = walk_function(self, unit, node, (), owner, function.qualname, receiver, None, nested=False)
+        walker = walk_function(
+            self, unit, node, (), owner, function.qualname, receiver, None, nested=False, bindings=dict(bindings)
+        )
         return walker.result(walker.end)
 
     # --- parameters ------------------------------------------------------------------------------
 
     def parameters(
-        self, unit: Unit, node: cst.FunctionDef, owner: Optional[str], qualname: str, receiver: Optional[Value]
+        self,
+        unit: Unit,
+        node: cst.FunctionDef,
+        owner: Optional[str],
+        qualname: str,
+        receiver: Optional[Value],
+        bindings: Optional[Dict[str, Value]] = None,
     ) -> Env:
-        """The values of a function's parameters when it starts: `self`, annotations, and what
-        the plugins know from where the function is used."""
+        """The values of a function's parameters when it starts: what a call passes
+        (`bindings`), else `self`, annotations, what the plugins know from where the function is
+        used, what its callers pass."""
         params = node.params
         ordered = [*params.posonly_params, *params.params]
         decorators = frozenset(_decorator_name(d) for d in node.decorators)
-        function = Function(qualname, node.name.value, owner, unit.summary, decorators)
+        names = tuple(p.name.value for p in [*ordered, *params.kwonly_params])
+        function = Function(qualname, node.name.value, owner, unit.summary, decorators, names)
+        symbol = self.index.resolve_qualname(qualname) if "<locals>" not in qualname else None
+        if symbol is not None and symbol.kind != "function":
+            symbol = None
+        # What the function hands to a method of another of its parameters (a dispatch helper's
+        # `task.delay(obj)`) is judged where the function is called, not from its callers.
+        handed_on = {
+            name.lstrip("*")
+            for call in (symbol.function_summary.param_calls if symbol is not None else ())
+            for name in (*call.args, *(value for _, value in call.keywords))
+        }
         env: Env = {}
         first: Optional[str] = None
         if ordered:
@@ -422,11 +617,13 @@ class InferenceState:
             name = param.name.value
             if name == first:
                 continue
-            found: Optional[Value] = None
-            if param.annotation is not None:
+            found: Optional[Value] = bindings.get(name) if bindings else None
+            if found is None and param.annotation is not None:
                 found = self.annotated(unit, param.annotation.annotation, name)
             if found is None and name in roles:
                 found = _with_how(roles[name], Origin(param, _how(roles[name]), name))
+            if found is None and symbol is not None and not KEY_NAME.search(name) and name not in handed_on:
+                found = Parameter(symbol, name, Origin(param, "every caller passes it to", f"{node.name.value}({name})"))
             env[name] = found if found is not None else UNKNOWN
         if isinstance(params.star_arg, cst.Param):
             env[params.star_arg.name.value] = UNKNOWN
@@ -438,10 +635,158 @@ class InferenceState:
                 for name, value in roles.items()
                 if name not in env and _how(value)
             )
-            env[star.name.value] = Mapping(entries) if entries else UNKNOWN
+            if symbol is not None:
+                origin = Origin(star, "every caller passes it to", f"{node.name.value}(**{star.name.value})")
+                env[star.name.value] = Keywords(symbol, entries, origin)
+            else:
+                env[star.name.value] = Mapping(entries) if entries else UNKNOWN
         if first is not None:
             env[SELF] = env[first]  # what `super()` stands for
         return env
+
+    def called_function(self, evaluator: Evaluator, func: cst.BaseExpression) -> Optional[Symbol]:
+        """The project function a call calls: a name or module attribute bound to it, a method
+        found from the receiver's classes, the next class's method for `super().name(...)`."""
+        index = self.index
+        if isinstance(func, cst.Attribute):
+            receiver, name = func.value, func.attr.value
+            if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Name) and receiver.func.value == "super":
+                owner = evaluator.scope.owner
+                for ancestor in index.ancestry(owner)[1:] if owner else ():
+                    symbol = index.class_symbol(ancestor)
+                    if symbol is not None and name in symbol.class_summary.methods:
+                        return index.member(symbol, name)
+                return None
+            for cls in evaluator.value(receiver).classes():
+                method = index.class_method(cls, name)
+                if method is not None:
+                    return method
+        value = evaluator.value(func)
+        return value.symbol if isinstance(value, FunctionValue) else None
+
+    # --- what callers pass --------------------------------------------------------------------------
+
+    @memoized(default=UNKNOWN)
+    def parameter_from_callers(self, function: Symbol, name: str) -> Value:
+        """What a parameter of a project function is, from every call of the function in the
+        project that pkify resolves to it (through any import spelling, as a method of an object
+        of its class, through `super()`): an instance when every one passes one (or None); one
+        caller passing something else or something unknown keeps it unknown. Callers of callers
+        are followed a few levels deep (`CALLER_DEPTH`); a function called from too many places
+        is not followed (`CALLER_SITES`). The answer depends on every file of the project."""
+        from .execution import walk_unit
+
+        self.memo.note_read(EVERY_FILE)
+        summary = function.function_summary
+        constructor = summary.name == "__init__"
+        if self._caller_depth >= CALLER_DEPTH or (summary.name.startswith("__") and not constructor):
+            return UNKNOWN
+        located = self.function_unit(function)
+        if located is None or self.passed_around(function):
+            return UNKNOWN
+        _, definition, owner = located
+        called = {summary.name}
+        if constructor:  # `Cls(...)`, and the subclasses that keep its `__init__`
+            if owner is None:
+                return UNKNOWN
+            for cls in (owner, *self.index.subclasses(owner)):
+                if self.index.class_method(cls, "__init__") == function:
+                    called.add(last(cls))
+        finder = _CallSites(self, function, definition, owner, name, frozenset(called))
+        self._caller_depth += 1
+        try:
+            pattern = re.compile(rf"\b(?:{'|'.join(re.escape(c) for c in sorted(called))})\s*\(")
+            for module in self.index.modules():
+                if called.isdisjoint(module.call_names):
+                    continue
+                source = self.source(module.path)
+                if source is None:
+                    continue
+                for unit in self.units_at(module, source, hint_lines(source, pattern)):
+                    recorder = Recorder(self, unit, calls=False)
+                    recorder.on_call = finder.call
+                    walk_unit(self, unit, recorder)
+                    if finder.gave_up:
+                        return UNKNOWN
+            if owner is not None and not constructor:
+                self._inherited_callers(function, owner, finder)
+                if finder.gave_up:
+                    return UNKNOWN
+        finally:
+            self._caller_depth -= 1
+        if not finder.values or any(v is UNKNOWN for v in finder.values):
+            return UNKNOWN
+        return join_returns(finder.values)
+
+    @memoized(default=True)
+    def passed_around(self, function: Symbol) -> bool:
+        """Whether the function is used as a value somewhere (`post_save.connect(handler)`,
+        `on_commit(handler)`, `HANDLERS = {"x": handler}`, `callback=self.handle`): then
+        something pkify does not see calls it, and its calls say nothing of its parameters.
+        Read in the modules that define it, import its module or call it by name."""
+        self.memo.note_read(EVERY_FILE)
+        summary = function.function_summary
+        module = function.module
+        if module is None or summary.name.startswith("__"):
+            return False
+        owner_module, package = module.name, module.name.rpartition(".")[0]
+        for candidate in self.index.modules():
+            imports = candidate.imports.values()
+            related = (
+                candidate.name.rpartition(".")[0] == package  # its package (an AppConfig importing it in `ready()`)
+                or summary.name in candidate.call_names
+                or any(self.index.absolute(candidate, target).startswith(owner_module) for target in imports)
+            )
+            if not related:
+                continue
+            lines = self.source_lines(candidate.path) or ()
+            for line in lines:
+                stripped = line.lstrip()
+                if summary.name not in line or stripped.startswith(("def ", "async def ", "import ", "from ", "#")):
+                    continue
+                if _used_as_value(line, summary.name):
+                    return True
+        return False
+
+    def _inherited_callers(self, function: Symbol, owner: str, finder: "_CallSites") -> None:
+        """The calls `self.name(...)` in the methods of the class's project ancestors, run on an
+        instance of the class (a base view calling the `object_action` each subclass defines):
+        walked with `self` an instance of the class, so that what they pass is what it is for
+        this class (`self.object_list` of this view's model)."""
+        from .execution import walk_function
+
+        name = function.function_summary.name
+        pattern = re.compile(rf"\bself\.{re.escape(name)}\s*\(")
+        receiver: Optional[Value] = None
+        for ancestor in self.index.ancestry(owner)[1:]:
+            symbol = self.index.class_symbol(ancestor)
+            if symbol is None or symbol.module is None or name not in symbol.module.call_names:
+                continue
+            lines = self.source_lines(symbol.module.path) or ()
+            for method in symbol.class_summary.methods.values():
+                if not any(pattern.search(line) for line in lines[method.start - 1 : method.end]):
+                    continue
+                member = self.index.member(symbol, method.name)
+                located = self.function_unit(member) if member is not None else None
+                if located is None:
+                    continue
+                unit, node, method_owner = located
+                if receiver is None:
+                    receiver = self.self_of(owner, Origin())
+                recorder = Recorder(self, unit, calls=False)
+                recorder.on_call = finder.call
+                walk_function(self, unit, node, (), method_owner, f"{ancestor}.{method.name}", receiver, recorder)
+                if finder.gave_up:
+                    return
+
+    def units_at(self, module: ModuleSummary, source: str, lines: Set[int]) -> List[Unit]:
+        """The units that hold the given lines: the functions alone, else the whole module."""
+        parts = fragments(module, lines)
+        units = [self.fragment_unit(module, part) for part in parts] if parts else []
+        if not parts or any(unit is None for unit in units):
+            whole = self.module_unit(module)
+            return [whole] if whole is not None else []
+        return [unit for unit in units if unit is not None]
 
     # --- facts -----------------------------------------------------------------------------------
 
@@ -451,6 +796,216 @@ class InferenceState:
             if fact is not None:
                 return fact
         return None
+
+
+Bindings = Tuple[Tuple[str, Value], ...]
+
+
+def _bindings(pending: Pending) -> Bindings:
+    """What a call passes to a project function, by parameter name (the implicit `self` or
+    `cls` of a method called on an object or class left out); nothing when it splats."""
+    args = pending.args.items
+    if not args or any(a.star for a in args):
+        return ()
+    params = pending.function.function_summary.params
+    positional = [p.name for p in params if p.kind == "positional"]
+    if pending.receiver is not UNKNOWN and positional:
+        positional = positional[1:]
+    named = {p.name for p in params if p.kind in ("positional", "keyword")}
+    found: Dict[str, Value] = {}
+    index = 0
+    for arg in args:
+        if arg.keyword is None:
+            if index < len(positional):
+                found[positional[index]] = arg.value()
+            index += 1
+        elif arg.keyword in named:
+            found[arg.keyword] = arg.value()
+    # An argument pkify cannot follow says nothing: the parameter is what its definition says
+    # (its annotation, its callers).
+    return tuple(sorted((name, value) for name, value in found.items() if value is not UNKNOWN))
+
+
+def _assignments(statement: cst.CSTNode) -> List[Tuple[cst.BaseExpression, Optional[cst.BaseExpression]]]:
+    """(target, value expression or None when it cannot be told) for each target a statement
+    assigns, tuples unpacked when both sides are written out; `setattr(obj, "name", value)`
+    too (its target an attribute of `obj`)."""
+    pairs: List[Tuple[cst.BaseExpression, Optional[cst.BaseExpression]]] = []
+    if isinstance(statement, cst.Assign):
+        pairs = [(t.target, statement.value) for t in statement.targets]
+    elif isinstance(statement, cst.AnnAssign) and statement.value is not None:
+        pairs = [(statement.target, statement.value)]
+    elif (
+        isinstance(statement, cst.Expr)
+        and isinstance(statement.value, cst.Call)
+        and isinstance(statement.value.func, cst.Name)
+        and statement.value.func.value == "setattr"
+        and len(statement.value.args) == 3
+    ):
+        obj, key, value = (a.value for a in statement.value.args)
+        name = key.evaluated_value if isinstance(key, cst.SimpleString) else None
+        if isinstance(name, str) and name.isidentifier():
+            return [(cst.Attribute(value=obj, attr=cst.Name(name)), value)]
+        return []
+    found: List[Tuple[cst.BaseExpression, Optional[cst.BaseExpression]]] = []
+    while pairs:
+        target, assigned = pairs.pop()
+        if isinstance(target, (cst.Tuple, cst.List)):
+            elements: List[cst.BaseExpression] = [e.value for e in target.elements]
+            values = assigned.elements if isinstance(assigned, (cst.Tuple, cst.List)) else None
+            starred = any(isinstance(e, cst.StarredElement) for e in [*target.elements, *(values or [])])
+            if values is not None and len(values) == len(elements) and not starred:
+                pairs.extend(zip(elements, [v.value for v in values]))
+            else:
+                pairs.extend((e, None) for e in elements)
+        else:
+            found.append((target, assigned))
+    return found
+
+
+RECENT_FILES = 64  # files kept read (see `InferenceState._read`)
+CASTS = frozenset({"typing.cast", "typing_extensions.cast"})
+TYPED_DICTS = frozenset({"typing.TypedDict", "typing_extensions.TypedDict"})
+KEY_QUALIFIERS = ("NotRequired[", "Required[", "ReadOnly[")
+SCALAR_TYPES = frozenset({"bool", "int", "str", "float", "bytes"})
+
+
+def _required(text: str) -> str:
+    """A TypedDict key's annotation without `NotRequired[...]` and the like: a key that is
+    there holds what the inner annotation says."""
+    for qualifier in KEY_QUALIFIERS:
+        for prefix in (qualifier, f"typing.{qualifier}", f"typing_extensions.{qualifier}"):
+            if text.startswith(prefix) and text.endswith("]"):
+                return _required(text[len(prefix) : -1])
+    return text
+
+
+def _used_as_value(line: str, name: str) -> bool:
+    """Whether a line uses `name` (or `x.name`) other than by calling it: passed, assigned,
+    returned, put in a container."""
+    for found in re.finditer(rf"(?<![\w]){re.escape(name)}\b", line):
+        after = line[found.end() :].lstrip()
+        before = line[: found.start()].rstrip()
+        if after.startswith("("):
+            continue  # a call
+        if after.startswith("=") and not after.startswith("=="):
+            continue  # assigned to (`name = ...`), or a keyword argument's name (`name=...`)
+        if before.endswith(("def", "class")) or (after.startswith(":") and before.endswith((",", "("))):
+            continue  # its definition; a parameter annotated
+        if re.search(r"""["'][^"']*$""", before) and re.match(r"""[^"']*["']""", after):
+            continue  # inside a string
+        return True
+    return False
+
+
+def _growths(statement: cst.CSTNode) -> List[Tuple[cst.BaseExpression, cst.BaseExpression, bool]]:
+    """(container, what is added to it, whether that is one element) for `container.append(x)`,
+    `container.extend(xs)` and `container += xs`."""
+    if isinstance(statement, cst.AugAssign) and isinstance(statement.operator, cst.AddAssign):
+        return [(statement.target, statement.value, False)]
+    call = statement.value if isinstance(statement, cst.Expr) else None
+    if not (
+        isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Attribute)
+        and call.func.attr.value in ("append", "extend")
+        and len(call.args) == 1
+        and call.args[0].keyword is None
+        and not call.args[0].star
+    ):
+        return []
+    return [(call.func.value, call.args[0].value, call.func.attr.value == "append")]
+
+
+def _self_attribute(name: str):
+    def wanted(target: cst.CSTNode, first: str) -> bool:
+        return (
+            isinstance(target, cst.Attribute)
+            and target.attr.value == name
+            and isinstance(target.value, cst.Name)
+            and target.value.value == first
+        )
+
+    return wanted
+
+
+def _request_attribute(name: str):
+    def wanted(target: cst.CSTNode, first: str) -> bool:
+        if not (isinstance(target, cst.Attribute) and target.attr.value == name):
+            return False
+        owner = target.value
+        return (isinstance(owner, cst.Name) and owner.value == "request") or (
+            isinstance(owner, cst.Attribute) and owner.attr.value == "request"
+        )
+
+    return wanted
+
+
+class _CallSites:
+    """Collects, over the calls a walk meets, what those that call `function` pass as `name`."""
+
+    def __init__(
+        self,
+        state: "InferenceState",
+        function: Symbol,
+        definition: cst.FunctionDef,
+        owner: Optional[str],
+        name: str,
+        called: FrozenSet[str],
+    ) -> None:
+        self.state = state
+        self.function = function
+        self.called = called  # the names a call of it is spelled with (a class's, for `__init__`)
+        self.owner = owner
+        self.name = name
+        self.values: List[Value] = []
+        self.gave_up = False
+        params = definition.params
+        self.positional = [p.name.value for p in [*params.posonly_params, *params.params]]
+        decorators = {_decorator_name(d) for d in definition.decorators}
+        # The implicit first argument: `self` or `cls` of a method called on an object or class.
+        self.bound = owner is not None and "staticmethod" not in decorators
+        self.keyword_only = {p.name.value for p in params.kwonly_params}
+        self.default = next(
+            (p.default for p in [*params.posonly_params, *params.params, *params.kwonly_params] if p.name.value == name),
+            None,
+        )
+        assert function.module is not None
+        self.module: ModuleSummary = function.module
+
+    def call(self, evaluator: Evaluator, node: cst.Call) -> None:
+        func = node.func
+        called = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+        if called not in self.called or self.gave_up or not self._resolves(evaluator, func):
+            return
+        if len(self.values) >= CALLER_SITES:
+            self.gave_up = True
+            return
+        self.values.append(self._argument(evaluator, node))
+
+    def _resolves(self, evaluator: Evaluator, func: cst.BaseExpression) -> bool:
+        if self.function.function_summary.name == "__init__" and not (
+            isinstance(func, cst.Attribute) and func.attr.value == "__init__"
+        ):  # `Cls(...)`: a project class whose `__init__` it is
+            cls = evaluator.value(func)
+            return isinstance(cls, ClassValue) and self.state.index.class_method(cls.qualname, "__init__") == self.function
+        return self.state.called_function(evaluator, func) == self.function
+
+    def _argument(self, evaluator: Evaluator, node: cst.Call) -> Value:
+        positional = self.positional[1:] if self.bound and self.positional else self.positional
+        given = 0
+        for arg in node.args:
+            if arg.star:
+                return UNKNOWN  # `*args` / `**kwargs`: which one is ours cannot be told
+            if arg.keyword is not None:
+                if arg.keyword.value == self.name:
+                    return evaluator.value(arg.value)
+                continue
+            if given < len(positional) and positional[given] == self.name:
+                return evaluator.value(arg.value)
+            given += 1
+        if self.default is None:
+            return UNKNOWN
+        return Evaluator(self.state, Unit(self.module, cst.Module(body=[])), Scope({})).value(self.default)
 
 
 def _how(value: Value) -> str:

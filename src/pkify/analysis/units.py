@@ -13,7 +13,7 @@ import ast
 import re
 import warnings
 from dataclasses import dataclass, replace
-from typing import Dict, FrozenSet, List, Optional, Pattern, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Pattern, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst._position import CodeRange
@@ -94,11 +94,13 @@ def fragments(summary: ModuleSummary, lines: Set[int]) -> Optional[List[Fragment
     return sorted(found, key=lambda f: f.start) if covered >= lines else None
 
 
-def cut(source: str, start: int, end: int, indent: int) -> Tuple[str, FrozenSet[int]]:
-    """The lines `start`..`end`, with `indent` columns of indentation removed wherever a line
-    has them (continuation lines and string contents may have less: they are left as they are,
-    which keeps the code valid), and which lines (1-based, in the fragment) lost them."""
-    lines = source.splitlines(keepends=True)[start - 1 : end]
+def cut(source_lines: Sequence[str], start: int, end: int, indent: int) -> Tuple[str, FrozenSet[int]]:
+    """The lines `start`..`end` of a source (split with `splitlines(keepends=True)`, once per
+    file: a file of many functions is cut many times), with `indent` columns of indentation
+    removed wherever a line has them (continuation lines and string contents may have less:
+    they are left as they are, which keeps the code valid), and which lines (1-based, in the
+    fragment) lost them."""
+    lines = list(source_lines[start - 1 : end])
     prefix = lines[0][:indent] if lines else ""
     dedented = set()
     for number, line in enumerate(lines):
@@ -171,6 +173,7 @@ class Unit:
         self.fragment = fragment
         self.dedented = dedented
         self._positions: Optional[Dict[cst.CSTNode, CodeRange]] = None
+        self._parents: Optional[Dict[cst.CSTNode, cst.CSTNode]] = None
         self._functions: Optional[Dict[str, Tuple[cst.FunctionDef, Optional[str]]]] = None
         if fragment is not None:
             owner = f"{summary.name}.{fragment.owner}" if fragment.owner else None
@@ -233,6 +236,19 @@ class Unit:
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
+
+    def parents(self) -> Dict[cst.CSTNode, cst.CSTNode]:
+        """Each node's parent (computed the first time it is asked for)."""
+        if self._parents is None:
+            parents: Dict[cst.CSTNode, cst.CSTNode] = {}
+            stack: List[cst.CSTNode] = [self.module]
+            while stack:
+                node = stack.pop()
+                for child in node.children:
+                    parents[child] = node
+                    stack.append(child)
+            self._parents = parents
+        return self._parents
 
     @staticmethod
     def dotted(node: cst.CSTNode) -> Optional[str]:

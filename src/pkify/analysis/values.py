@@ -16,7 +16,7 @@ This module imports no libcst: the rules read values on a warm run without loadi
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..project.index import Symbol
@@ -104,6 +104,19 @@ class Value:
         """What each target of `a, b = value` is (a value that is not a written-out tuple)."""
         return UNKNOWN
 
+    def appended(self, item: "Value") -> "Value":
+        """The list this value is once `item` is appended to it (`rows.append(row)`)."""
+        return UNKNOWN
+
+    def holds_rows(self) -> bool:
+        """A list of rows: an empty list joined with it is it (`rows = []` then appends)."""
+        return False
+
+    def join_other(self, other: "Value") -> "Value":
+        """Join with a value of another type, when both are one thing for the rules (rows in a
+        list and rows in a QuerySet); UNKNOWN otherwise."""
+        return UNKNOWN
+
     def subscript(self, state: "InferenceState", key: "Subscript", origin: Origin) -> "Value":
         """`value[key]`."""
         return UNKNOWN
@@ -125,12 +138,35 @@ class Value:
         """The value as a call site sees it, with the call as its evidence."""
         return self
 
+    def or_none(self) -> "Value":
+        """This value, or None (a function that returns it on some paths and None on others): a
+        caller that passes it on sends it whenever it is not None."""
+        return self
+
+    def not_none(self) -> "Value":
+        """This value where a test (`if x:`, `if x is not None:`) has ruled None out."""
+        return self
+
     def join_same(self, other: "Value") -> "Value":
         """Join with a value of the same type (`join` handles the rest)."""
         return self if self.same_as(other) else UNKNOWN
 
     def same_as(self, other: "Value") -> bool:
         return self == other
+
+    def classes(self) -> Tuple[str, ...]:
+        """The project classes whose methods `value.method(...)` calls (an object's class, a
+        model's, a manager's and its QuerySet's)."""
+        return ()
+
+    def entered(self) -> "Value":
+        """What `with value as name:` binds to `name`."""
+        return UNKNOWN
+
+    def inherited(self) -> "Value":
+        """The value as the framework's own base class sees it, for `super().method()` when no
+        project class further up defines the method (a Manager without the project's methods)."""
+        return self
 
 
 @dataclass(frozen=True)
@@ -166,6 +202,15 @@ class Scalar(Value):
 
 
 @dataclass(frozen=True)
+class NoneValue(Scalar):
+    """`None` (or `False`, which code returns the same way: "no row"): a scalar, which a
+    function's other returns and an attribute's other assignments absorb (see `join_returns`)."""
+
+
+NONE = NoneValue()
+
+
+@dataclass(frozen=True)
 class Item:
     """One element of a written-out tuple or list, with its expression (to point at it)."""
 
@@ -183,6 +228,13 @@ class Sequence(Value):
     def same_as(self, other: Value) -> bool:
         return self is other  # the nodes matter to a rewrite: two displays are never one
 
+    def appended(self, item: Value) -> Value:
+        if self.kind != "list":
+            return UNKNOWN
+        if not self.items:  # `rows = []` then `rows.append(row)`: a list of such values
+            return item.collected(None)
+        return Sequence((*self.items, Item(item)), "list")
+
     def iterate(self, state: "InferenceState") -> Value:
         result: Optional[Value] = None
         for item in self.items:
@@ -195,10 +247,47 @@ class Sequence(Value):
                 return self.items[key.literal].value
         return UNKNOWN
 
+    def join_same(self, other: Value) -> Value:
+        """Two displays of the same shape (a tuple built on two paths, or on two turns of a
+        loop): element by element, keeping an element's expression only where it is the same."""
+        assert isinstance(other, Sequence)
+        if self is other:
+            return self
+        if self.kind != other.kind or len(self.items) != len(other.items):
+            return UNKNOWN
+        items = []
+        for mine, theirs in zip(self.items, other.items):
+            value = join(mine.value, theirs.value) or UNKNOWN
+            items.append(Item(value, mine.node if mine.node is theirs.node else None))
+        return Sequence(tuple(items), self.kind)
+
+    def collected(self, origin: Optional[Origin]) -> Value:
+        return Collection(Sequence(tuple(Item(item.value) for item in self.items), self.kind))
+
     def with_origin(self, origin: Origin) -> Value:
         # The nodes of a tuple a function built stay behind, in the function: a diagnostic
         # points at the call instead.
         return Sequence(tuple(Item(item.value) for item in self.items), self.kind)
+
+
+@dataclass(frozen=True)
+class Collection(Value):
+    """A list, set or iterable whose every element is `element`, where the element is not a row
+    (rows have their own value, `Instances`): `[(o.user, o.method) for o in ...]`,
+    `mapping.items()`. Only what iterating over it gives matters."""
+
+    element: Value
+
+    def iterate(self, state: "InferenceState") -> Value:
+        return self.element
+
+    def join_same(self, other: Value) -> Value:
+        assert isinstance(other, Collection)
+        joined = join(self.element, other.element)
+        return Collection(joined) if joined is not None and joined is not UNKNOWN else UNKNOWN
+
+    def subscript(self, state: "InferenceState", key: Subscript, origin: Origin) -> Value:
+        return UNKNOWN if key.is_slice else self.element
 
 
 @dataclass(frozen=True)
@@ -212,6 +301,21 @@ class Entry:
     holder: Any = field(default=None, compare=False)
 
 
+def last_wins(entries: List[Entry]) -> Tuple[Entry, ...]:
+    """A dict's entries as Python keeps them: a later key replaces an earlier one
+    (`{**event, "order": order.pk}`), in the place of the first."""
+    kept: Dict[str, int] = {}
+    result: List[Entry] = []
+    for entry in entries:
+        if entry.key is not None and entry.key in kept:
+            result[kept[entry.key]] = entry
+            continue
+        if entry.key is not None:
+            kept[entry.key] = len(result)
+        result.append(entry)
+    return tuple(result)
+
+
 @dataclass(frozen=True)
 class Mapping(Value):
     """A dict: written out (`{"order": o}`, `dict(order=o)`), or with one value type for every
@@ -219,9 +323,21 @@ class Mapping(Value):
 
     entries: Tuple[Entry, ...] = ()
     values: Value = UNKNOWN  # the value of every other key
+    keys: Value = UNKNOWN  # what every other key is (`{(o.user, m): e for ...}`)
 
     def same_as(self, other: Value) -> bool:
         return self is other
+
+    def join_same(self, other: Value) -> Value:
+        assert isinstance(other, Mapping)
+        if self is other:
+            return self
+        if self.entries or other.entries:  # dicts written out: their nodes matter to a rewrite
+            return UNKNOWN
+        return Mapping((), join(self.values, other.values) or UNKNOWN, join(self.keys, other.keys) or UNKNOWN)
+
+    def iterate(self, state: "InferenceState") -> Value:
+        return self.keys
 
     def entry(self, key: Any) -> Optional[Value]:
         for entry in self.entries:
@@ -243,12 +359,14 @@ class Mapping(Value):
             key = first.literal() if first is not None else None
             found = self.entry(key) if isinstance(key, str) else None
             return found if found is not None else self.values
-        if name == "items":
-            return UNKNOWN
+        if name == "keys":
+            return self.keys.collected(origin) if self.keys is not UNKNOWN else UNKNOWN
+        if name == "items" and not self.entries and (self.keys is not UNKNOWN or self.values is not UNKNOWN):
+            return Collection(Sequence((Item(self.keys), Item(self.values))))
         return UNKNOWN
 
     def with_origin(self, origin: Origin) -> Value:
-        return Mapping(tuple(Entry(e.key, e.value) for e in self.entries), self.values)
+        return Mapping(tuple(Entry(e.key, e.value) for e in self.entries), self.values, self.keys)
 
 
 @dataclass(frozen=True)
@@ -268,6 +386,9 @@ class ClassValue(Value):
     @property
     def qualname(self) -> str:
         return self.symbol.qualname
+
+    def classes(self) -> Tuple[str, ...]:
+        return (self.qualname,)
 
     def attribute(self, state: "InferenceState", name: str, origin: Origin) -> Value:
         return state.symbol_value(state.index.member(self.symbol, name))
@@ -297,6 +418,18 @@ class LocalDefinition(Value):
 
 
 @dataclass(frozen=True)
+class LambdaValue(Value):
+    """A lambda whose body reads only its parameters and module-level names (so that what it
+    returns depends on its arguments alone): `filter_callback=lambda qs: qs.filter(...)`."""
+
+    node: Any  # cst.Lambda (libcst nodes compare by identity)
+    evaluator: Any = field(compare=False, hash=False)  # one where it is written, for global names
+
+    def call(self, state: "InferenceState", args: Args, origin: Origin) -> Value:
+        return self.evaluator.lambda_result(self.node, args)
+
+
+@dataclass(frozen=True)
 class ObjectValue(Value):
     """An instance of a project class (`Loader()`, `self` in its methods). The framework
     plugins subclass it for objects they know more of (views, admins)."""
@@ -304,7 +437,10 @@ class ObjectValue(Value):
     qualname: str
 
     def attribute(self, state: "InferenceState", name: str, origin: Origin) -> Value:
-        return state.property_value(self.qualname, name, self, origin)
+        return state.object_attribute(self.qualname, name, self, origin)
+
+    def classes(self) -> Tuple[str, ...]:
+        return (self.qualname,)
 
     def method_call(self, state: "InferenceState", name: str, args: Args, origin: Origin) -> Optional[Value]:
         method = state.index.class_method(self.qualname, name)
@@ -325,31 +461,101 @@ class External(Value):
         return state.library_call(self.qualname, args, origin)
 
 
+class Deferred(Value):
+    """A value inferred only when it is used (`Evaluator.force`): most are never passed to a
+    task, and inferring one may mean parsing another module."""
+
+    def resolve(self, state: "InferenceState") -> Value:
+        raise NotImplementedError
+
+    def same_as(self, other: Value) -> bool:
+        return self is other
+
+
 @dataclass(frozen=True)
-class Pending(Value):
-    """The result of calling a project function, inferred only when it is used: most results
-    are never passed to a task, and inferring one may mean parsing another module."""
+class Pending(Deferred):
+    """The result of calling a project function."""
 
     function: "Symbol" = field(compare=False)
     receiver: Value = field(compare=False)  # what `self` is in the call, or UNKNOWN
     origin: Origin = field(compare=False)
     args: Args = field(default=NO_ARGS, compare=False)
 
+    def resolve(self, state: "InferenceState") -> Value:
+        return state.call_result(self)
+
+
+@dataclass(frozen=True)
+class Parameter(Deferred):
+    """A parameter of a project function that nothing at its definition tells: what its callers
+    pass (`InferenceState.parameter_from_callers`)."""
+
+    function: "Symbol" = field(compare=False)
+    name: str = field(compare=False)
+    origin: Origin = field(compare=False)
+
+    def resolve(self, state: "InferenceState") -> Value:
+        return state.parameter_from_callers(self.function, self.name).with_origin(self.origin)
+
+
+@dataclass(frozen=True)
+class Keywords(Value):
+    """`**kwargs` of a project function: a key is what the framework says it is (`entries`: a
+    receiver's `instance`), else what every caller passes by that keyword
+    (`self.event = kwargs.pop("event")` in a form's `__init__`)."""
+
+    function: "Symbol" = field(compare=False)
+    entries: Tuple[Entry, ...] = field(compare=False)
+    origin: Origin = field(compare=False)
+
     def same_as(self, other: Value) -> bool:
         return self is other
+
+    def key(self, key: Any) -> Value:
+        if not isinstance(key, str):
+            return UNKNOWN
+        for entry in self.entries:
+            if entry.key == key:
+                return entry.value
+        return Parameter(self.function, key, self.origin)
+
+    def subscript(self, state: "InferenceState", key: Subscript, origin: Origin) -> Value:
+        return UNKNOWN if key.is_slice else self.key(key.literal)
+
+    def method_call(self, state: "InferenceState", name: str, args: Args, origin: Origin) -> Optional[Value]:
+        first = args.first()
+        if name in ("get", "pop") and first is not None:
+            return self.key(first.literal())
+        return UNKNOWN
 
 
 def join(a: Optional[Value], b: Optional[Value]) -> Optional[Value]:
     """What a name holds after two paths meet. `None` is a path that does not reach (unbound,
     or ended by return/raise). A name is something after the join only when it is that along
-    every path."""
+    every path, or None on some of them: an instance or None is sent as an instance whenever it
+    is not None (`x.or_none()`)."""
     if a is None:
         return b
     if b is None or a is b:
         return a
     if type(a) is not type(b):
-        return UNKNOWN
+        if _empty_list(a) and b.holds_rows():  # a list before and after rows are appended to it
+            return b
+        if _empty_list(b) and a.holds_rows():
+            return a
+        if isinstance(a, Scalar) and isinstance(b, Scalar):  # None and a number
+            return Scalar(pk=a.pk and b.pk)
+        if isinstance(a, NoneValue):  # None on one path: the other's value, or None
+            return b.or_none()
+        if isinstance(b, NoneValue):
+            return a.or_none()
+        joined = a.join_other(b)
+        return joined if joined is not UNKNOWN else b.join_other(a)
     return a.join_same(b)
+
+
+def _empty_list(value: Value) -> bool:
+    return isinstance(value, Sequence) and value.kind == "list" and not value.items
 
 
 def join_all(values: List[Value]) -> Value:
@@ -357,6 +563,25 @@ def join_all(values: List[Value]) -> Value:
     for value in values:
         result = join(result, value)
     return result if result is not None else UNKNOWN
+
+
+def join_returns(values: List[Value]) -> Value:
+    """What a function returns, from its `return`s (and None if its end is reached): the returns
+    of None make the others' join "X or None"; only None is None."""
+    if not values:
+        return UNKNOWN
+    others = [v for v in values if not isinstance(v, NoneValue)]
+    if not others:
+        return NONE
+    result = join_all(others)
+    return result.or_none() if len(others) < len(values) else result
+
+
+def join_assigned(values: List[Value]) -> Value:
+    """What an attribute holds, from every value assigned to it across methods or across the
+    project: an assignment pkify cannot follow says nothing (the others do), None makes it "X or
+    None" (as for returns), and known values of different kinds cancel each other out."""
+    return join_returns([v for v in values if v is not UNKNOWN])
 
 
 def reorigin(value: Value, origin: Origin) -> Value:

@@ -11,13 +11,14 @@ plugin recognises it (`with` blocks and loops are part of where a call stands).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, List, Optional
+from typing import TYPE_CHECKING, Callable, List, Optional, Tuple
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 
-from .evaluator import Env, Evaluator, iter_children
+from .evaluator import Env, Evaluator, iter_children, path_of
 from .facts import WithItem
-from .values import UNKNOWN, LocalDefinition, Origin, Pending, Scalar, Value, join
+from .values import NONE, UNKNOWN, Deferred, LocalDefinition, Origin, Scalar, Value, join, join_returns
 
 if TYPE_CHECKING:  # pragma: no cover
     from .facts import Recorder
@@ -64,7 +65,7 @@ class Walker:
                 merged[key] = UNKNOWN  # an attribute path forgotten along one path
                 continue
             present = [v for v in values if v is not None]
-            if any(v is not present[0] for v in present) and any(isinstance(v, Pending) for v in present):
+            if any(v is not present[0] for v in present) and any(isinstance(v, Deferred) for v in present):
                 present = [self.ev.force(v) for v in present]
             result: Optional[Value] = None
             for value in present:
@@ -107,6 +108,21 @@ class Walker:
 
     def _Expr(self, node: cst.Expr, env: Env) -> Env:
         self.scan(node.value)
+        call = node.value
+        if (  # `rows.append(row)`, `rows.extend(more)` on a list the function made
+            isinstance(call, cst.Call)
+            and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in ("append", "extend")
+            and len(call.args) == 1
+            and call.args[0].keyword is None
+            and not call.args[0].star
+        ):
+            path = path_of(call.func.value)
+            if path is not None and path in self.ev.env:
+                item = self.ev.value(call.args[0].value)
+                if call.func.attr.value == "extend":
+                    item = item.iterate(self.state)
+                self.ev.assign(path, self.ev.force(self.ev.env[path]).appended(item))
         return self.ev.env
 
     def _Assign(self, node: cst.Assign, env: Env) -> Env:
@@ -129,7 +145,13 @@ class Walker:
 
     def _AugAssign(self, node: cst.AugAssign, env: Env) -> Env:
         self.scan(node.value)
-        self.ev.bind(node.target, UNKNOWN)
+        path = path_of(node.target)
+        if isinstance(node.operator, cst.AddAssign) and path is not None and path in self.ev.env:
+            # `rows += more`: the list with the elements of `more` appended
+            more = self.ev.value(node.value).iterate(self.state)
+            self.ev.assign(path, self.ev.force(self.ev.env[path]).appended(more))
+        else:
+            self.ev.bind(node.target, UNKNOWN)
         return self.ev.env
 
     def _Return(self, node: cst.Return, env: Env) -> Optional[Env]:
@@ -137,7 +159,7 @@ class Walker:
             self.scan(node.value)
             self.returns.append(self.ev.lazy_value(node.value))
         else:
-            self.returns.append(Scalar())
+            self.returns.append(NONE)
         return Dead
 
     def _Raise(self, node: cst.Raise, env: Env) -> Optional[Env]:
@@ -188,31 +210,47 @@ class Walker:
         return env
 
     def _If(self, node: cst.If, env: Env) -> Optional[Env]:
+        self.ev.env = env  # an `elif` starts from the environment where the `if` test failed
         self.scan(node.test)
         env = self.ev.env
-        body_env = dict(env)
-        narrowed = self._isinstance(node.test)
-        if narrowed is not None:
-            body_env[narrowed[0]] = narrowed[1]
+        body_env, other_env = dict(env), dict(env)
+        for name, narrowed in self._narrowed(node.test):
+            body_env[name] = narrowed
+        name, truthy = _none_test(node.test)
+        if name is not None and name in env:  # `if order:`, `if order is not None:`, `if order is None:`
+            (body_env if truthy else other_env)[name] = self.ev.force(env[name]).not_none()
         body = self.walk_body(node.body, body_env)
         if node.orelse is None:
-            other: Optional[Env] = dict(env)
+            other: Optional[Env] = other_env
         elif isinstance(node.orelse, cst.If):
-            other = self._If(node.orelse, dict(env))
+            other = self._If(node.orelse, other_env)
         else:
-            other = self.walk_body(node.orelse.body, dict(env))
-        return self.merge([body, other])
+            other = self.walk_body(node.orelse.body, other_env)
+        merged = self.merge([body, other])
+        normalised = _key_test(node.test) if node.orelse is None else None
+        if normalised is not None and body is not None and merged is not None and normalised in env:
+            # `if isinstance(order, int): order = Order.objects.get(pk=order)`: a function that
+            # takes a row or its key, and makes a row of a key. After it, the name is the row.
+            before, after = self.ev.force(env[normalised]), body.get(normalised)
+            if (before is UNKNOWN or isinstance(before, Scalar)) and after is not None:
+                after = self.ev.force(after)
+                if after is not UNKNOWN and not isinstance(after, Scalar):
+                    merged[normalised] = after
+        return merged
 
-    def _isinstance(self, test: cst.BaseExpression):
-        """`isinstance(name, Cls)`: inside the `if`, the name is what an instance of Cls is (when
-        the class's value says: a model's instance)."""
+    def _narrowed(self, test: cst.BaseExpression) -> List[Tuple[str, Value]]:
+        """`isinstance(name, Cls)`, alone or among the operands of `and`: inside the `if`, the
+        name is what an instance of Cls is (when the class's value says: a model's instance)."""
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+            return [*self._narrowed(test.left), *self._narrowed(test.right)]
         if not (isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "isinstance"):
-            return None
+            return []
         args = test.args
-        if len(args) != 2 or not isinstance(args[0].value, cst.Name):
-            return None
+        path = path_of(args[0].value) if len(args) == 2 else None  # `x`, or `action.target`
+        if path is None:
+            return []
         narrowed = self.ev.value(args[1].value).instance(Origin(test, "narrowed by"))
-        return (args[0].value.value, narrowed) if narrowed is not UNKNOWN else None
+        return [(path, narrowed)] if narrowed is not UNKNOWN else []
 
     def _loop(self, node, env: Env, bind_target) -> Optional[Env]:
         recorder = self.recorder
@@ -292,10 +330,11 @@ class Walker:
         entered = []
         for item in node.items:
             self.scan(item.item)
+            manager = self.ev.value(item.item) if self.recorder is not None or item.asname is not None else UNKNOWN
             if self.recorder is not None:
-                entered.append(WithItem(self.ev.value(item.item), item.item))
+                entered.append(WithItem(manager, item.item))
             if item.asname is not None:
-                self.ev.bind(item.asname.name, UNKNOWN)
+                self.ev.bind(item.asname.name, manager.entered())
         if self.recorder is None:
             return self.walk_body(node.body, self.ev.env)
         withs = self.recorder.frame.withs
@@ -345,14 +384,52 @@ class Walker:
     _Pass = _Global
 
     def result(self, end: Optional[Env]) -> Value:
-        """The joined value of every `return`, for inferring what a function returns."""
+        """What the function returns, over every `return` (see `join_returns`)."""
         values = [self.ev.force(v) for v in self.returns]
         if end is not None:
-            values.append(Scalar())  # falling off the end returns None
-        result: Optional[Value] = None
-        for value in values:
-            result = join(result, value)
-        return result if result is not None else UNKNOWN
+            values.append(NONE)  # falling off the end returns None
+        return join_returns(values)
+
+
+def _none_test(test: cst.BaseExpression):
+    """(name, True) for `if name:` / `if name is not None:`, (name, False) for `if name is None:`
+    and `if not name:` (the else branch rules None out); (None, True) otherwise."""
+    negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+    if negated:
+        test = test.expression  # type: ignore[attr-defined]
+    if isinstance(test, cst.Name):
+        return test.value, not negated
+    if (
+        not negated
+        and isinstance(test, cst.Comparison)
+        and isinstance(test.left, cst.Name)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].comparator, cst.Name)
+        and test.comparisons[0].comparator.value == "None"
+    ):
+        operator = test.comparisons[0].operator
+        if isinstance(operator, cst.IsNot):
+            return test.left.value, True
+        if isinstance(operator, cst.Is):
+            return test.left.value, False
+    return None, True
+
+
+KEY_TYPES = {"int", "str", "UUID", "uuid.UUID"}
+
+
+def _key_test(test: cst.BaseExpression) -> Optional[str]:
+    """The name tested by `isinstance(name, int)` (or `str`, `UUID`, a tuple of them)."""
+    if not (isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "isinstance"):
+        return None
+    if len(test.args) != 2 or not isinstance(test.args[0].value, cst.Name):
+        return None
+    kinds = test.args[1].value
+    elements = [e.value for e in kinds.elements] if isinstance(kinds, cst.Tuple) else [kinds]
+    spelled = [get_full_name_for_node(e) for e in elements]
+    if not spelled or any(name not in KEY_TYPES for name in spelled):
+        return None
+    return test.args[0].value.value
 
 
 def _name(node: cst.CSTNode) -> str:

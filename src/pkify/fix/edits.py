@@ -5,8 +5,9 @@ applied by node identity (`apply_edits`). New code is built from libcst template
 
 from __future__ import annotations
 
+import json
 import re
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 from libcst.helpers import parse_template_expression, parse_template_statement
@@ -143,9 +144,10 @@ def fetch_statements(conversion: "Conversion", model: str, manager: str, missing
         model=cst.Name(model),
         manager=cst.Name(manager),
     )
+    if conversion.many and conversion.as_list:
+        return _fetch_in_order(conversion, names, missing)
     if conversion.many:
         template = "{model}.{manager}.filter(pk__in={new})"
-        template = f"list({template})" if conversion.as_list else template
     else:
         template = "{model}.{manager}.get(pk={new})"
     if conversion.default_none:
@@ -157,22 +159,250 @@ def fetch_statements(conversion: "Conversion", model: str, manager: str, missing
     return [parse_template_statement("{old} = {fetch}\n", old=names["old"], fetch=fetch)]
 
 
-def import_statement(module: str, name: str, alias: Optional[str]) -> cst.BaseStatement:
-    """`from shop.models import Order` (`as OrderModel` when the name is taken)."""
-    dotted = cst.parse_expression(module)
-    if alias:
-        return parse_template_statement(
-            "from {module} import {name} as {alias}\n", module=dotted, name=cst.Name(name), alias=cst.Name(alias)
+def _fetch_in_order(conversion: "Conversion", names: Dict[str, cst.Name], missing: str) -> List[cst.BaseStatement]:
+    """A list of rows comes back in the order, and with the duplicates, it was sent in:
+    `orders_by_pk = Order.objects.in_bulk(order_ids)` then `orders = [orders_by_pk[pk] for pk in
+    order_ids]` (rows gone in between are left out with `--missing=skip`)."""
+    by_pk = cst.Name(f"{conversion.param}_by_pk")
+    template = "{model}.{manager}.in_bulk({new} or [])" if conversion.default_none else "{model}.{manager}.in_bulk({new})"
+    fetch = parse_template_expression(template, model=names["model"], manager=names["manager"], new=names["new"])
+    rows = "[{by_pk}[pk] for pk in {new} if pk in {by_pk}]" if missing == "skip" else "[{by_pk}[pk] for pk in {new}]"
+    rebuilt = parse_template_expression(rows, by_pk=by_pk, new=names["new"])
+    if conversion.default_none:
+        rebuilt = parse_template_expression("{rows} if {new} is not None else None", rows=rebuilt, new=names["new"])
+    return [
+        parse_template_statement("{by_pk} = {fetch}\n", by_pk=by_pk, fetch=fetch),
+        parse_template_statement("{old} = {rows}\n", old=names["old"], rows=rebuilt),
+    ]
+
+
+def rebuild_mapping(conversion: "Conversion", fetched: List[Tuple[str, str, str]], missing: str) -> cst.BaseStatement:
+    """`criteria = {**criteria, "customer": Customer.objects.get(pk=criteria["customer"])}`: the
+    dict the task got, copied, with its rows fetched again under their keys (`fetched`: key,
+    model name, manager), one key a line when there are several; with `--missing=skip`, inside
+    `try: ... except Customer.DoesNotExist: return`."""
+    param = cst.Name(conversion.param)
+    placeholders: Dict[str, Any] = {"param": param}  # template names -> nodes
+    entries = []
+    for number, (key, model, manager) in enumerate(fetched):
+        quoted = cst.SimpleString(json.dumps(key))
+        placeholders[f"key{number}"] = quoted
+        placeholders[f"fetch{number}"] = parse_template_expression(
+            "{model}.{manager}.get(pk={param}[{key}])",
+            model=cst.Name(model), manager=cst.Name(manager), param=param, key=quoted,
         )
-    return parse_template_statement("from {module} import {name}\n", module=dotted, name=cst.Name(name))
+        entries.append(f"{{key{number}}}: {{fetch{number}}}")  # `{key0}: {fetch0}`
+    if len(entries) == 1:
+        rebuilt = "{**{param}, " + entries[0] + "}"
+    else:
+        rebuilt = "{\n" + "".join(f"    {line},\n" for line in ["**{param}", *entries]) + "}"
+    if conversion.default_none:
+        rebuilt += " if {param} is not None else None"
+    if missing == "skip":
+        models = list(dict.fromkeys(model for _, model, _ in fetched))
+        errors = [parse_template_expression("{model}.DoesNotExist", model=cst.Name(m)) for m in models]
+        placeholders["caught"] = errors[0] if len(errors) == 1 else cst.Tuple([cst.Element(e) for e in errors])
+        indented = rebuilt.replace("\n", "\n    ")
+        template = f"try:\n    {{param}} = {indented}\nexcept {{caught}}:\n    return\n"
+    else:
+        template = f"{{param}} = {rebuilt}\n"
+    return parse_template_statement(template, **placeholders)
+
+
+# --- --compat: the first of two releases ----------------------------------------------------
+
+COMPAT_MARK = "# pkify --compat:"
+_COMPAT_COMMENT = f"{COMPAT_MARK} for messages sent before the fix (the next `pkify fix` removes this)"
+
+
+def _marked(statement: cst.BaseStatement) -> cst.BaseStatement:
+    return statement.with_changes(leading_lines=[cst.EmptyLine(comment=cst.Comment(_COMPAT_COMMENT))])
+
+
+def compat_statements(
+    conversion: "Conversion", models: Dict[str, str], function: str, keyword: bool, required: bool
+) -> List[cst.BaseStatement]:
+    """What makes a task accept the messages sent before the fix, at the top of its body:
+
+        if order is not None:               # the old keyword (`keyword`)
+            order_id = order.pk
+        elif isinstance(order_id, Order):   # an instance where the key is now expected
+            order_id = order_id.pk
+        elif order_id is None:              # `order_id` has a default only for this (`required`)
+            raise TypeError("send_receipt() missing 1 required argument: 'order_id'")
+
+    (for several rows, each row's key; for a dict, its entries'). Each statement carries the
+    comment that lets the next plain fix find it and take it out again. `models`: qualified name
+    -> the name the task's module knows the model by."""
+    old, new = cst.Name(conversion.param), cst.Name(conversion.new_name)
+    missing = cst.SimpleString(json.dumps(f"{function}() missing 1 required argument: '{conversion.new_name}'"))
+    if conversion.keys:
+        statements = []
+        for key, model in conversion.keys:
+            test = "{old} is not None and isinstance({old}[{key}], {model})" if conversion.default_none else (
+                "isinstance({old}[{key}], {model})"
+            )
+            template = "if " + test + ":\n    {old} = {**{old}, {key}: {old}[{key}].pk}\n"
+            statement = parse_template_statement(
+                template, old=old, key=cst.SimpleString(json.dumps(key)), model=cst.Name(models[model])
+            )
+            statements.append(_marked(statement))
+        return statements
+    assert conversion.model is not None
+    names: Dict[str, Any] = dict(old=old, new=new, model=cst.Name(models[conversion.model]))
+    if conversion.many:
+        each = "[row.pk if isinstance(row, {model}) else row for row in {new}]"
+        if keyword:
+            template = "if {old} is not None:\n    {new} = [row.pk for row in {old}]\n"
+            template += f"elif {{new}} is not None:\n    {{new}} = {each}\n"
+            if required:
+                template += "else:\n    raise TypeError({missing})\n"
+        else:
+            template = f"if {{new}} is not None:\n    {{new}} = {each}\n"
+    else:
+        template = "if isinstance({new}, {model}):\n    {new} = {new}.pk\n"
+        if keyword:
+            template = "if {old} is not None:\n    {new} = {old}.pk\nel" + template
+            if required:
+                template += "elif {new} is None:\n    raise TypeError({missing})\n"
+    names["missing"] = missing
+    used = {name: node for name, node in names.items() if f"{{{name}}}" in template}
+    return [_marked(parse_template_statement(template, **used))]
+
+
+def _is_mark(line: cst.EmptyLine) -> bool:
+    return line.comment is not None and line.comment.value.startswith(COMPAT_MARK)
+
+
+def is_compat(statement: cst.CSTNode) -> bool:
+    """A statement `--compat` wrote (its comment says so)."""
+    return any(_is_mark(line) for line in getattr(statement, "leading_lines", ()))
+
+
+def has_compat(node: cst.FunctionDef) -> bool:
+    return isinstance(node.body, cst.IndentedBlock) and any(is_compat(s) for s in node.body.body)
+
+
+def finish_compat(node: cst.FunctionDef) -> cst.FunctionDef:
+    """The task without what `--compat` added: its marked statements, the old keyword-only
+    parameters they read (`order=None`), and the default of a parameter that had none before
+    (the statement raises TypeError when it is left out)."""
+    body = node.body
+    assert isinstance(body, cst.IndentedBlock)
+    kept: List[cst.BaseStatement] = []
+    dropped: Set[str] = set()  # old keyword-only parameters
+    required: Set[str] = set()  # parameters whose default goes
+    carried: List[cst.EmptyLine] = []  # the user's own lines above a removed statement
+    for statement in body.body:
+        if not is_compat(statement):
+            if carried:
+                statement = statement.with_changes(leading_lines=[*carried, *getattr(statement, "leading_lines", ())])
+                carried = []
+            kept.append(statement)
+            continue
+        carried += [line for line in getattr(statement, "leading_lines", ()) if not _is_mark(line)]
+        if not isinstance(statement, cst.If):
+            continue
+        tested, assigned = _is_not_none(statement.test), _assigned(statement.body)
+        if tested is not None and tested not in assigned:  # `if order is not None: order_id = ...`
+            dropped.add(tested)
+        if _raises(statement):
+            required |= assigned
+    params = node.params
+
+    def without_default(param: cst.Param) -> cst.Param:
+        if param.name.value in required:
+            return param.with_changes(default=None, equal=cst.MaybeSentinel.DEFAULT)
+        return param
+
+    kwonly = [without_default(p) for p in params.kwonly_params if not (p.name.value in dropped and _defaults_to_none(p))]
+    star_arg = params.star_arg
+    positional = [without_default(p) for p in params.params]
+    if len(kwonly) < len(params.kwonly_params) and params.star_kwarg is None:
+        # The parameter before the ones taken out now ends the list: no comma after it.
+        if not kwonly and isinstance(star_arg, cst.ParamStar):  # the `*` --compat added
+            star_arg = cst.MaybeSentinel.DEFAULT
+        if kwonly:
+            kwonly[-1] = kwonly[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        elif isinstance(star_arg, cst.Param):
+            star_arg = star_arg.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        elif positional:
+            positional[-1] = positional[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    elif not kwonly and isinstance(star_arg, cst.ParamStar):  # `*, **kwargs` is not Python
+        star_arg = cst.MaybeSentinel.DEFAULT
+    params = params.with_changes(params=positional, star_arg=star_arg, kwonly_params=kwonly)
+    if not kept:
+        kept = [cst.SimpleStatementLine([cst.Pass()], leading_lines=carried)]
+    return node.with_changes(params=params, body=body.with_changes(body=kept))
+
+
+def _is_not_none(test: cst.BaseExpression) -> Optional[str]:
+    """`name` of `name is not None`."""
+    if (
+        isinstance(test, cst.Comparison)
+        and isinstance(test.left, cst.Name)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.IsNot)
+        and isinstance(test.comparisons[0].comparator, cst.Name)
+        and test.comparisons[0].comparator.value == "None"
+    ):
+        return test.left.value
+    return None
+
+
+def _raises(statement: cst.If) -> bool:
+    """Whether a branch of the `if` chain raises (the parameter was required before)."""
+    branch: Optional[cst.CSTNode] = statement
+    while isinstance(branch, (cst.If, cst.Else)):
+        block = branch.body
+        if isinstance(block, cst.IndentedBlock) and any(
+            isinstance(line, cst.SimpleStatementLine) and any(isinstance(s, cst.Raise) for s in line.body)
+            for line in block.body
+        ):
+            return True
+        branch = branch.orelse if isinstance(branch, cst.If) else None
+    return False
+
+
+def _assigned(block: cst.BaseSuite) -> Set[str]:
+    """The names a block assigns (`order_id = order.pk`)."""
+    found: Set[str] = set()
+    lines = block.body if isinstance(block, cst.IndentedBlock) else [block]
+    for line in lines:
+        if isinstance(line, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            for small in line.body:
+                if isinstance(small, cst.Assign):
+                    found |= {t.target.value for t in small.targets if isinstance(t.target, cst.Name)}
+    return found
+
+
+def _defaults_to_none(param: cst.Param) -> bool:
+    return isinstance(param.default, cst.Name) and param.default.value == "None"
+
+
+def import_statement(module: str, names: List[Tuple[str, Optional[str]]]) -> cst.BaseStatement:
+    """`from shop.models import Customer, Order` (`Order as OrderModel` when the name is taken)."""
+    dotted = cst.parse_expression(module)
+    assert isinstance(dotted, (cst.Name, cst.Attribute))
+    aliases = [
+        cst.ImportAlias(cst.Name(name), asname=cst.AsName(cst.Name(alias)) if alias else None) for name, alias in names
+    ]
+    return cst.SimpleStatementLine([cst.ImportFrom(module=dotted, names=aliases)])
 
 
 def rewrite_definition(
-    conversions: "List[Conversion]", fetches: List[cst.BaseStatement], pk_is_int: Callable[[str], bool]
+    conversions: "List[Conversion]",
+    fetches: List[cst.BaseStatement],
+    pk_is_int: Callable[[str], bool],
+    keywords: Optional[Dict[str, bool]] = None,
 ) -> Edit:
     """The task's parameters renamed (annotations and docstring following) and its rows fetched
-    at the top of its body, after the docstring."""
-    renames = {c.param: c for c in conversions}
+    at the top of its body, after the docstring. `keywords` (`--compat`): the old parameters
+    kept as keyword-only ones (`*, order=None`), each with whether its new parameter gets a
+    default of None for them."""
+    renames = {c.param: c for c in conversions if c.new_name != c.param}
+    keywords = keywords or {}
+    defaulted = {renames[old].new_name for old, default in keywords.items() if default and old in renames}
 
     def edit(node: cst.CSTNode) -> cst.CSTNode:
         assert isinstance(node, cst.FunctionDef)
@@ -182,7 +412,7 @@ def rewrite_definition(
             if conversion is None:
                 return param
             changed = param.with_changes(name=cst.Name(conversion.new_name))
-            if param.annotation is not None:
+            if param.annotation is not None and not conversion.keys:  # a dict stays a dict
                 assert conversion.model is not None
                 annotation = id_annotation(param.annotation.annotation, conversion, pk_is_int(conversion.model))
                 changed = changed.with_changes(
@@ -190,11 +420,22 @@ def rewrite_definition(
                 )
             return changed
 
+        def default(param: cst.Param) -> cst.Param:
+            if param.name.value in defaulted and param.default is None:
+                return param.with_changes(default=cst.Name("None"), equal=_equal(param.annotation is not None))
+            return param
+
         params = node.params.with_changes(
             posonly_params=[rename(p) for p in node.params.posonly_params],
-            params=[rename(p) for p in node.params.params],
-            kwonly_params=[rename(p) for p in node.params.kwonly_params],
+            params=[default(rename(p)) for p in node.params.params],
+            kwonly_params=[default(rename(p)) for p in node.params.kwonly_params],
         )
+        if keywords:
+            added = [
+                cst.Param(cst.Name(old), default=cst.Name("None"), equal=_equal(False)) for old in keywords if old in renames
+            ]
+            star = params.star_arg if isinstance(params.star_arg, (cst.Param, cst.ParamStar)) else cst.ParamStar()
+            params = params.with_changes(star_arg=star, kwonly_params=[*params.kwonly_params, *added])
         body = node.body
         if isinstance(body, cst.SimpleStatementSuite):  # `def f(order): pass`
             body = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=list(body.body))])
@@ -209,6 +450,12 @@ def rewrite_definition(
     return edit
 
 
+def _equal(spaced: bool) -> cst.AssignEqual:
+    """`=` of a default: `order=None`, `order: int | None = None` (as PEP 8 writes them)."""
+    space = cst.SimpleWhitespace(" " if spaced else "")
+    return cst.AssignEqual(whitespace_before=space, whitespace_after=space)
+
+
 def id_annotation(
     annotation: cst.BaseExpression, conversion: "Conversion", pk_is_int: bool
 ) -> Optional[cst.BaseExpression]:
@@ -219,8 +466,10 @@ def id_annotation(
     text = cst.Module(body=[]).code_for_node(annotation)
     if isinstance(annotation, cst.SimpleString) and isinstance(annotation.evaluated_value, str):
         text = annotation.evaluated_value
-    model_name = conversion.model.rsplit(".", 1)[-1]
-    pattern = r"(['\"]?)(?:[\w.]+\.)?\b" + re.escape(model_name) + r"\b\1"  # `Order`, `"Order"`
+    # The model fetched, and those the call sites send (the annotation may name a proxy of it).
+    model_names = sorted({m.rsplit(".", 1)[-1] for m in (conversion.model, *conversion.sent)}, key=len, reverse=True)
+    alternatives = "|".join(map(re.escape, model_names))
+    pattern = r"(['\"]?)(?:[\w.]+\.)?\b(?:" + alternatives + r")\b\1"  # `Order`, `"Order"`
     if conversion.many:
         text = re.sub(r"(?:[\w.]+\.)?(?:QuerySet|Manager)\[", "list[", text)
     text = re.sub(pattern, "int", text)

@@ -9,3 +9,5 @@ import re
 from .celery import names as celery
 
 HINT = re.compile("|".join(sorted(celery.HINTS)))
+# A function that calls one of these on one of its parameters is a dispatch helper.
+SEND_METHODS = celery.TASK_METHODS

@@ -10,5 +10,6 @@ from .celery.plugin import Celery
 from .django_orm.plugin import DjangoORM
 from .django_web.plugin import DjangoWeb
 from .drf.plugin import DRF
+from .testing.plugin import Testing
 
-PLUGINS: List[Type[Plugin]] = [DjangoORM, DjangoWeb, DRF, Celery]
+PLUGINS: List[Type[Plugin]] = [DjangoORM, DjangoWeb, DRF, Celery, Testing]

@@ -11,12 +11,23 @@ import itertools
 import os
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from .. import __version__
 from ..api import RULES, FixOptions, Session, unified_diff, write_atomically
 from ..diagnostics import FileResult
-from ..project.files import Excluder, SourceError, absolute, decode_source, find_root, read_source, walk_python_files
+from ..fix.apply import WriteError, read_only
+from ..fix.options import display
+from ..project.files import (
+    Excluder,
+    SourceError,
+    absolute,
+    decode_source,
+    find_root,
+    is_python_file,
+    read_source,
+    walk_python_files,
+)
 from ..project.parallel import with_deep_stack
 from ..settings import SERIALIZERS, ConfigError, Settings, parse_per_file_ignores, resolve, split_list
 from . import reporters
@@ -64,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--imports", choices=("local", "top"), default="local",
                      help="import the model inside the task (default; avoids circular imports) or at the "
                      "top of its module")
+    fix.add_argument("--compat", action="store_true",
+                     help="for a rolling deploy: each task also accepts the messages sent before the fix "
+                     "(the old parameter, instances where keys are now expected); a later plain fix removes "
+                     "that code")
     _project_options(fix)
     return parser
 
@@ -109,28 +124,63 @@ def _settings(root: Path, args: argparse.Namespace) -> Settings:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "rule":
-        return _rule(args.code)
     if args.command == "check" and args.show_source and args.format != "text":
         parser.error("--show-source works with --format text only")
     try:
-        return with_deep_stack(_fix if args.command == "fix" else _check, args)
+        if args.command == "rule":
+            status = _rule(args.code)
+        else:
+            status = with_deep_stack(_fix if args.command == "fix" else _check, args)
+        sys.stdout.flush()  # here, not at exit, where a closed pipe could no longer be caught
+        return status
     except ConfigError as error:
         print(f"pkify: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # `pkify check . | head`: the reader has gone, and that is fine
+        devnull = os.open(os.devnull, os.O_WRONLY)  # what is still buffered goes nowhere
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FINDINGS
+
+
+def _named_paths(raws: Sequence[str]) -> Optional[List[Path]]:
+    """The paths `fix` was given, or None when one cannot be (said on stderr)."""
+    paths = []
+    for raw in raws:
+        if raw == "-":
+            print("pkify: error: fix cannot read standard input; give file or directory paths", file=sys.stderr)
+            return None
+        path = Path(raw)
+        if not _usable(path, raw):
+            return None
+        paths.append(path)
+    return paths
+
+
+def _usable(path: Path, raw: str) -> bool:
+    """A path named on the command line exists and, when a file, is Python (said on stderr if
+    not). Within a directory only `.py` files are read, but a file named explicitly is read
+    whatever its name, as flake8 does, so that scripts are too: `README.md` is refused rather
+    than reported as a syntax error."""
+    if not path.exists():
+        print(f"pkify: error: no such file or directory: {raw}", file=sys.stderr)
+        return False
+    if path.is_file() and not is_python_file(path):
+        print(f"pkify: error: not a Python file: {raw}", file=sys.stderr)
+        return False
+    return True
 
 
 def _fix(args: argparse.Namespace) -> int:
+    paths = _named_paths(args.paths)
+    if paths is None:
+        return EXIT_USAGE
     named: Dict[Path, List[Path]] = {}  # root -> the paths named in it
-    for raw in args.paths:
-        path = Path(raw)
-        if not path.exists():
-            print(f"pkify: error: no such file or directory: {raw}", file=sys.stderr)
-            return EXIT_USAGE
-        root = absolute(args.root or find_root(path))
-        named.setdefault(root, []).append(path)
-    options = FixOptions(missing=args.missing, imports=args.imports, progress=sys.stderr.isatty())
+    for target in paths:
+        root = absolute(args.root or find_root(target))
+        named.setdefault(root, []).append(target)
+    options = FixOptions(missing=args.missing, imports=args.imports, progress=sys.stderr.isatty(), compat=args.compat)
     changes: Dict[str, Tuple[str, str]] = {}
+    together: List[Set[str]] = []  # the files each changed task's rewrite spans
     failed = False
     jobs = args.jobs or os.cpu_count() or 1
     for root, paths in named.items():
@@ -144,19 +194,80 @@ def _fix(args: argparse.Namespace) -> int:
         session.save()
         for line in plan.describe():
             print(f"pkify: {line}", file=sys.stderr)
-        for error in plan.errors:
-            print(error, file=sys.stderr)
+        for message in _once_per_file(plan.errors):
+            print(message, file=sys.stderr)
         failed |= bool(plan.errors)
         changes.update(plan.changed)
+        together.extend(d.paths for d in plan.decisions if d.reason is None)
     for path, (old, new) in sorted(changes.items()):
         if args.diff:
             print(unified_diff(path, old, new), end="")
+    written = len(changes)
     if changes and not (args.diff or args.check):
-        write_atomically({Path(path): new for path, (_, new) in changes.items()})
+        held = _held_back(changes, together)
+        failed |= bool(held)
+        files = {Path(path): new for path, (_, new) in changes.items() if path not in held}
+        try:
+            write_atomically(files)
+        except WriteError as error:  # nothing was written, unless a rename failed half-way
+            where = f"{display(error.filename)}: " if error.filename else ""
+            done = f"{len(error.replaced)} file(s) were rewritten first" if error.replaced else "no file was changed"
+            print(f"pkify: error: {where}cannot write: {error.strerror}; {done}", file=sys.stderr)
+            return EXIT_FINDINGS
+        written = len(files)
     verb = "would be rewritten" if args.diff or args.check else "rewritten"
-    if changes:
-        print(f"pkify: {len(changes)} file(s) {verb}", file=sys.stderr)
+    if written:
+        print(f"pkify: {written} file(s) {verb}", file=sys.stderr)
     return EXIT_FINDINGS if changes or failed else EXIT_CLEAN
+
+
+def _once_per_file(errors: List[str]) -> List[str]:
+    """One error per file (`path: error: ...`), the first: the check's, as `pkify check` words
+    it, when the rewrite read the file again and failed too."""
+    seen: Set[str] = set()
+    kept = []
+    for error in errors:
+        path = error.split(": error: ", 1)[0]
+        if path not in seen:
+            seen.add(path)
+            kept.append(error)
+    return kept
+
+
+def _held_back(changes: Dict[str, Tuple[str, str]], together: List[Set[str]]) -> Set[str]:
+    """The changed files not to write, said on stderr: the read-only ones (or in a read-only
+    directory), and every file that a task's rewrite changes together with one of them, for a
+    task's signature never changes without all its call sites. The other tasks are rewritten."""
+    blocked: Dict[str, str] = {}
+    for path in changes:
+        kind = read_only(Path(path))
+        if kind is not None:
+            blocked[path] = kind
+    if not blocked:
+        return set()
+    group = {path: {path} for path in changes}  # the files that must be written together
+    for paths in together:
+        members = set().union(*(group.get(p, {p}) for p in paths)) & set(changes)
+        for member in members:
+            group[member] = members
+    held: Set[str] = set()
+    in_directory: Dict[str, List[str]] = {}
+    for path, kind in blocked.items():
+        held |= group[path]
+        if kind == "directory":
+            in_directory.setdefault(os.path.dirname(path), []).append(path)
+    for path, kind in sorted(blocked.items()):
+        others = len(group[path] - set(blocked))
+        also = f"; {others} other file(s) the same tasks change are left unchanged too" if others else ""
+        if kind == "file":
+            print(f"{display(path)}: error: cannot rewrite a read-only file{also}", file=sys.stderr)
+    for directory, inside in sorted(in_directory.items()):
+        others = len(set().union(*(group[p] for p in inside)) - set(blocked))
+        also = f"; {others} other file(s) the same tasks change are left unchanged too" if others else ""
+        names = ", ".join(sorted(os.path.basename(p) for p in inside))
+        print(f"{display(directory) or '.'}: error: cannot rewrite {names} in a read-only directory{also}",
+              file=sys.stderr)
+    return held
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -173,8 +284,7 @@ def _check(args: argparse.Namespace) -> int:
             targets.append((Path(name), name))
             continue
         path = Path(raw)
-        if not path.exists():
-            print(f"pkify: error: no such file or directory: {raw}", file=sys.stderr)
+        if not _usable(path, raw):
             return EXIT_USAGE
         targets.append((path, raw))
 
@@ -204,7 +314,7 @@ def _check(args: argparse.Namespace) -> int:
             continue
         walk_root = absolute(args.root) if args.root else find_root(path)
         for file in walk_python_files([path], Excluder(settings_for(walk_root).excludes, walk_root)):
-            display = raw if path.is_file() else os.path.join(raw, os.path.relpath(file, absolute(path)))
+            display = os.path.join(raw, os.path.relpath(file, absolute(path))) if path.is_dir() else raw
             groups.setdefault(root_of(file), []).append((next(counter), file, display, None, walk_root))
 
     results: List[Tuple[int, FileResult]] = []

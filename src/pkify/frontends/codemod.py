@@ -45,10 +45,13 @@ class Pkify(CodemodCommand):
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
         arg_parser.add_argument("--missing", choices=("raise", "skip"), default="raise")
         arg_parser.add_argument("--imports", choices=("local", "top"), default="local")
+        arg_parser.add_argument("--compat", action="store_true")
 
-    def __init__(self, context: CodemodContext, missing: str = "raise", imports: str = "local") -> None:
+    def __init__(
+        self, context: CodemodContext, missing: str = "raise", imports: str = "local", compat: bool = False
+    ) -> None:
         super().__init__(context)
-        self.options = FixOptions(missing=missing, imports=imports)
+        self.options = FixOptions(missing=missing, imports=imports, compat=compat)
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         if not self.context.filename:

@@ -44,6 +44,8 @@ class FileEntry:
     declarations: str  # the digest of what its summary declares, line numbers left out
     error: Optional[str]  # why the file cannot be read or parsed
     hint: bool  # it holds something that looks like a task call
+    calls: str = ""  # the names it calls (`f(`, `obj.f(`), each between spaces: " f g "
+    dispatchers: Tuple[str, ...] = ()  # its functions that send a task they are given (Reading.send_methods)
 
 
 @dataclass
@@ -56,6 +58,9 @@ class ResultEntry:
     error: Optional[str]
     internal: bool
     tasks: Tuple[str, ...]  # the tasks the file's calls refer to
+    # The digest of every file of the project, when the result depends on them all (what the
+    # callers of a function pass: a new caller may appear anywhere); else None.
+    project: Optional[str] = None
 
 
 # What a cache file must have been written with to be read: its entries' shape (a pkify that
@@ -66,7 +71,7 @@ FORMAT = tuple((cls.__name__, tuple(f.name for f in fields(cls))) for cls in (Fi
 def _summaries_format() -> tuple:
     from . import summary
 
-    classes = [summary.ModuleSummary, summary.ClassSummary, summary.FunctionSummary, summary.Param]
+    classes = [summary.ModuleSummary, summary.ClassSummary, summary.FunctionSummary, summary.Param, summary.ParamCall]
     classes += sorted(summary.Expr.__subclasses__(), key=lambda cls: cls.__name__)
     return tuple((cls.__name__, tuple(f.name for f in fields(cls))) for cls in classes)
 

@@ -82,6 +82,26 @@ def decode_source(data: bytes) -> str:
     return text
 
 
+# What pre-commit's `types: [python]` passes (identify's list): a hook must not refuse them.
+PYTHON_SUFFIXES = frozenset({".py", ".pyi", ".pyw", ".pyt", ".tac", ".wsgi", ".gyp", ".gypi"})
+PYTHON_NAMES = frozenset({"wscript", ".pdbrc"})
+_PYTHON_SHEBANG = re.compile(rb"#![^\n]*\b(?:python|pypy)")
+
+
+def is_python_file(path: Path) -> bool:
+    """Whether a file named on the command line is Python: by its name, or for a script by a
+    `#!` line that runs Python. One that cannot be read, or is no regular file, counts as Python:
+    reading it says why (and a named pipe is not opened here, where it would block)."""
+    if path.suffix.lower() in PYTHON_SUFFIXES or path.name in PYTHON_NAMES or not path.is_file():
+        return True
+    try:
+        with open(path, "rb") as file:
+            first = file.readline(512)
+    except OSError:
+        return True
+    return _PYTHON_SHEBANG.match(first) is not None
+
+
 def absolute(path: Path) -> Path:
     """The absolute path, symlinks kept: `Path.resolve()` raises on a symlink loop before
     Python 3.13, and a project seen through a symlink keeps its own paths."""
@@ -90,10 +110,14 @@ def absolute(path: Path) -> Path:
 
 def find_root(path: Path) -> Path:
     """The nearest directory at or above `path` with a project marker; else the directory that
-    holds the outermost package above it (where `import` would start), else its own directory."""
+    holds the outermost package above it (where `import` would start), else its own directory.
+    A marker inside a package (a directory with an `__init__.py`) never starts a root: a Django
+    app's `views/setup.py` is a module, not a project's `setup.py`."""
     path = absolute(path)
     start = path if path.is_dir() else path.parent
     for directory in (start, *start.parents):
+        if (directory / "__init__.py").exists():
+            continue
         if any((directory / marker).exists() for marker in ROOT_MARKERS):
             return directory
     top = start
@@ -171,8 +195,17 @@ def _is_virtualenv(directory: str) -> bool:
     return os.path.exists(os.path.join(directory, "pyvenv.cfg"))
 
 
-def walk_python_files(paths: Iterable[Path], excluder: Excluder) -> Iterator[Path]:
-    """Every `.py` file named or found below the given paths, minus exclusions, sorted."""
+def is_root(directory: str) -> bool:
+    """A directory that starts a project of its own (see `find_root`)."""
+    if os.path.exists(os.path.join(directory, "__init__.py")):
+        return False
+    return any(os.path.exists(os.path.join(directory, marker)) for marker in ROOT_MARKERS)
+
+
+def walk_python_files(paths: Iterable[Path], excluder: Excluder, projects: bool = True) -> Iterator[Path]:
+    """Every `.py` file named or found below the given paths, minus exclusions, sorted.
+    `projects=False`: not those of other projects nested below (a directory with a root marker
+    of its own), as one project's walk from its root."""
     seen: set = set()
     for path in paths:
         path = absolute(path)
@@ -189,6 +222,7 @@ def walk_python_files(paths: Iterable[Path], excluder: Excluder) -> Iterator[Pat
                 for d in dirnames
                 if not excluder._excluded(os.path.join(directory, d))
                 and not _is_virtualenv(os.path.join(directory, d))
+                and (projects or not is_root(os.path.join(directory, d)))
             )
             for filename in sorted(filenames):
                 if filename.endswith(".py"):

@@ -82,10 +82,11 @@ class SymbolIndex:
             self.by_path[summary.path] = summary
             self.by_name.setdefault(summary.name, []).append(summary)
 
-    def include(self, summary: ModuleSummary) -> None:
-        """Add a module that the walk from the root did not find (and forget every answer)."""
-        self.by_path[summary.path] = summary
-        self.by_name.setdefault(summary.name, []).append(summary)
+    def include(self, *summaries: ModuleSummary) -> None:
+        """Add modules that the walk from the root did not find (and forget every answer)."""
+        for summary in summaries:
+            self.by_path[summary.path] = summary
+            self.by_name.setdefault(summary.name, []).append(summary)
         self.memo.clear()
 
     def modules(self) -> Iterable[ModuleSummary]:
@@ -295,6 +296,18 @@ class SymbolIndex:
             if name in cls.methods or name in cls.attributes:
                 return self.member(owner, name)
         return None
+
+    @memoized(default=())
+    def subclasses(self, qualname: str) -> Tuple[str, ...]:
+        """The project classes that have the class among their ancestors (itself left out)."""
+        return tuple(
+            sorted(
+                found
+                for module in self.modules()
+                for found in (f"{module.name}.{q}" for q in module.classes)
+                if found != qualname and qualname in self.ancestry(found)
+            )
+        )
 
     def class_method(self, class_qualname: Optional[str], name: str) -> Optional[Symbol]:
         """A method defined by a project class or one of its project ancestors."""

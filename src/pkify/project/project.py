@@ -13,14 +13,22 @@ import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from stat import S_ISREG
-from typing import Callable, Dict, Iterable, List, Optional, Pattern, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Iterable, List, Optional, Pattern, Tuple
 
 from ..settings import Settings
 from .cache import Cache, FileEntry, ResultEntry, digest, stat_key
 from .files import Excluder, SourceError, decode_source, module_name, read_source, walk_python_files
-from .index import SymbolIndex
 from .parallel import in_parallel
-from .summary import ModuleSummary, declarations, summarise
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .index import SymbolIndex
+    from .summary import ModuleSummary
+
+# The summaries and the symbol index are imported where they are first needed: a run that finds
+# every result in the cache needs neither.
+
+# The read that stands for every file of the project (see ResultEntry.project).
+EVERY_FILE = "*"
 
 # Reads a file `ast` rejected (syntax newer than this Python): the source, and why it was rejected.
 NewerSyntaxReader = Callable[[str, SyntaxError], ast.Module]
@@ -34,6 +42,9 @@ class Reading:
 
     hint: Pattern[str]
     newer_syntax: Optional[NewerSyntaxReader] = None
+    # Methods that send a task: a function that calls one on its own parameter is a dispatch
+    # helper, and the files that call it are analysed as if they matched the hint.
+    send_methods: FrozenSet[str] = frozenset()
 
 
 def parse_for_summary(source: str, reading: Reading) -> ast.Module:
@@ -51,11 +62,13 @@ def parse_for_summary(source: str, reading: Reading) -> ast.Module:
     return reading.newer_syntax(source, rejected)
 
 
-def summarise_file(path: Path, reading: Reading, source: Optional[str] = None) -> ModuleSummary:
+def summarise_file(path: Path, reading: Reading, source: Optional[str] = None) -> "ModuleSummary":
+    from .summary import summarise
+
     source = read_source(path) if source is None else source
     tree = parse_for_summary(source, reading)
     name, is_package = module_name(path)
-    return summarise(tree, name, str(path), is_package, source)
+    return summarise(tree, name, str(path), is_package, source, reading.hint)
 
 
 def describe_error(error: BaseException) -> str:
@@ -70,7 +83,7 @@ def describe_error(error: BaseException) -> str:
 
 def summarise_entry(
     path: Path, reading: Reading, previous: Optional[FileEntry] = None
-) -> Tuple[FileEntry, Optional[ModuleSummary]]:
+) -> "Tuple[FileEntry, Optional[ModuleSummary]]":
     """Read and summarise one file: what the cache keeps of it, and its summary. `previous`:
     its cached entry; when only the file's stat changed, the cached summary stands (None)."""
     try:
@@ -92,10 +105,27 @@ def summarise_entry(
         return FileEntry(stat_key(stat), content, "", str(error), False), None
     except Exception as error:  # a bug: the file is left out of the index and reported when checked
         return FileEntry(stat_key(stat), content, "", f"internal error: {describe_error(error)}", False), None
+    from .summary import declarations
+
     entry = FileEntry(
-        stat_key(stat), content, digest(declarations(summary).encode()), None, bool(reading.hint.search(source))
+        stat_key(stat),
+        content,
+        digest(declarations(summary).encode()),
+        None,
+        bool(reading.hint.search(source)),
+        " " + " ".join(sorted(summary.call_names)) + " ",
+        dispatchers(summary, reading.send_methods),
     )
     return entry, summary
+
+
+def dispatchers(summary: "ModuleSummary", send_methods: FrozenSet[str]) -> Tuple[str, ...]:
+    """The names of the module's functions and methods that send a task one of their parameters
+    holds (`def dispatch(task, *args): task.delay(*args)`)."""
+    functions = [*summary.functions.values(), *(m for c in summary.classes.values() for m in c.methods.values())]
+    return tuple(
+        sorted({f.name for f in functions if any(c.method in send_methods for c in f.param_calls)})
+    )
 
 
 class Project:
@@ -104,7 +134,7 @@ class Project:
         root: Path,
         settings: Settings,
         reading: Reading,
-        summaries: Optional[Iterable[ModuleSummary]] = None,
+        summaries: "Optional[Iterable[ModuleSummary]]" = None,
         cache: Optional[Cache] = None,
         files: Optional[Dict[str, FileEntry]] = None,
     ) -> None:
@@ -115,11 +145,22 @@ class Project:
         self.cache = cache if cache is not None else Cache()
         self.files: Dict[str, FileEntry] = files or {}
         self._summaries = summaries
-        self._index: Optional[SymbolIndex] = None
+        self._index: "Optional[SymbolIndex]" = None
         self.settings_key = digest(repr(settings).encode())
         self.fingerprint = digest(
             "|".join(f"{path}:{entry.declarations}" for path, entry in sorted(self.files.items())).encode()
         )
+        self._contents: Optional[str] = None
+
+    @property
+    def contents(self) -> str:
+        """The digest of every file's content: what a result that depends on every file (the
+        callers of a function) is valid for."""
+        if self._contents is None:
+            self._contents = digest(
+                "|".join(f"{path}:{entry.digest}" for path, entry in sorted(self.files.items())).encode()
+            )
+        return self._contents
 
     @classmethod
     def load(
@@ -130,7 +171,7 @@ class Project:
         cache = cache if cache is not None else Cache()
         entries: Dict[str, FileEntry] = {}
         stale: List[Tuple[Path, Optional[FileEntry]]] = []
-        for path in walk_python_files([root], Excluder(settings.excludes, root)):
+        for path in walk_python_files([root], Excluder(settings.excludes, root), projects=False):
             key = str(path)
             entry = cache.files.get(key)
             try:
@@ -162,7 +203,7 @@ class Project:
         return cls(root, settings, reading, None, cache, entries)
 
     @property
-    def index(self) -> SymbolIndex:
+    def index(self) -> "SymbolIndex":
         """The symbol index, built when a file needs analysing (a run where nothing changed does
         without it)."""
         if self._index is None:
@@ -177,10 +218,12 @@ class Project:
                             cached[path] = summary
                             self.cache.summaries_dirty = self.cache.dirty = True
                 summaries = [cached[path] for path in self.files if path in cached]
+            from .index import SymbolIndex
+
             self._index = SymbolIndex(self.root, summaries)
         return self._index
 
-    def summary(self, path: Path, source: str) -> ModuleSummary:
+    def summary(self, path: Path, source: str) -> "ModuleSummary":
         """The summary of a file under analysis; one outside the root (or excluded) is added to
         the index."""
         summary = self.index.by_path.get(str(path))
@@ -202,6 +245,7 @@ class Project:
             and cached.fingerprint == self.fingerprint
             and cached.settings == self.settings_key
             and all(read in self.files and self.files[read].digest == content for read, content in cached.reads)
+            and (cached.project is None or cached.project == self.contents)
         )
         return cached if valid else None
 
@@ -219,7 +263,8 @@ class Project:
         if file is None:
             return None
         depends = tuple((read, self.files[read].digest) for read in sorted(reads) if read in self.files)
-        return ResultEntry(file.digest, self.fingerprint, self.settings_key, depends, rows, error, internal, tasks)
+        every = self.contents if EVERY_FILE in reads else None
+        return ResultEntry(file.digest, self.fingerprint, self.settings_key, depends, rows, error, internal, tasks, every)
 
     def store(self, path: Path, entry: Optional[ResultEntry]) -> None:
         if entry is not None:
@@ -228,7 +273,24 @@ class Project:
 
     def python_files(self, paths: Iterable[Path]) -> List[Path]:
         """The Python files named or below `paths`, minus the project's exclusions."""
-        return list(walk_python_files(paths, Excluder(self.settings.excludes, self.root)))
+        return list(walk_python_files(paths, Excluder(self.settings.excludes, self.root), projects=False))
+
+    def every_python_file(self) -> List[Path]:
+        """The project's Python files, those `extend-exclude` leaves out of reports included: a
+        fix must rewrite every caller of a task it changes."""
+        return list(walk_python_files([self.root], Excluder(self.settings.exclude, self.root), projects=False))
+
+    def include(self, paths: Iterable[Path]) -> None:
+        """Add to the index the files the walk left out (that can be read)."""
+        summaries = []
+        for path in paths:
+            if str(path) not in self.index.by_path:
+                try:
+                    summaries.append(summarise_file(path, self.reading))
+                except SourceError:
+                    pass
+        if summaries:
+            self.index.include(*summaries)
 
     def read(self, path: Path) -> str:
         return read_source(path)

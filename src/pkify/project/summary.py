@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple, Union
+from typing import Dict, FrozenSet, List, Optional, Pattern, Set, Tuple, Union
 
 # An expression, in the small form the index reads (typed, immutable, cheap to pickle).
 
@@ -103,6 +103,18 @@ class Param:
     has_default: bool
 
 
+@dataclass(frozen=True)
+class ParamCall:
+    """A call of a method on one of the function's own parameters (`task.si(*args, **kwargs)`),
+    and what it passes: parameter names, `*name` / `**name` for splats of parameters, `?` for
+    anything else. What makes a function a dispatch helper (the Celery plugin reads them)."""
+
+    receiver: str
+    method: str
+    args: Tuple[str, ...]
+    keywords: Tuple[Tuple[str, str], ...]
+
+
 @dataclass(eq=False)
 class FunctionSummary:
     name: str
@@ -116,6 +128,7 @@ class FunctionSummary:
     start: int = 0  # first line, decorators included; with `end` and `indent`, where to cut it out
     end: int = 0
     indent: int = 0
+    param_calls: Tuple[ParamCall, ...] = ()  # read only in functions the hint points at
 
 
 @dataclass(eq=False)
@@ -128,6 +141,9 @@ class ClassSummary:
     attributes: Dict[str, Expr] = field(default_factory=dict)  # class-body assignments
     methods: Dict[str, FunctionSummary] = field(default_factory=dict)
     meta: Dict[str, Expr] = field(default_factory=dict)  # from `class Meta:`
+    # Instance attributes its methods assign (`self.order = ...`): name -> the methods' names.
+    attribute_writes: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    annotations: Dict[str, str] = field(default_factory=dict)  # class-body `name: T` (a TypedDict's keys)
 
 
 @dataclass(eq=False)
@@ -140,8 +156,11 @@ class ModuleSummary:
     classes: Dict[str, ClassSummary] = field(default_factory=dict)  # by qualname (nested classes too)
     functions: Dict[str, FunctionSummary] = field(default_factory=dict)  # module level
     assignments: Dict[str, Expr] = field(default_factory=dict)  # module level, last one wins
-    connections: List[Tuple[Expr, Expr, Optional[Expr]]] = field(default_factory=list)  # (signal, receiver, sender)
+    # (signal, receiver, sender, line) of each `signal.connect(receiver, sender=...)`
+    connections: List[Tuple[Expr, Expr, Optional[Expr], int]] = field(default_factory=list)
     registrations: List[Tuple[Expr, Expr, Optional[Expr]]] = field(default_factory=list)  # (register, model(s), admin)
+    # Lines of `Model.add_to_class(name, function)` calls: the function becomes a method of the model.
+    added_methods: List[int] = field(default_factory=list)
     type_checking: Set[str] = field(default_factory=set)  # names imported only under `if TYPE_CHECKING:`
     # name -> (first line, last line, indentation) of its module-level assignment, to read its
     # value with the engine when the expression form is not enough (`FIRST = Order.objects.first()`)
@@ -149,6 +168,20 @@ class ModuleSummary:
     # Names assigned more than once at module level (in branches, or again later): which value
     # a function sees depends on the path taken, so none is trusted.
     reassigned: Set[str] = field(default_factory=set)
+    # Attributes its functions set on an HTTP request (`request.event = ...`, in a middleware or
+    # a decorator): name -> the functions' qualified names inside the module.
+    request_writes: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    # The names the module calls (`f(`, `obj.f(`), read from its text: where to look for the
+    # callers of a function. Not a declaration: bodies change often, and results that depend on
+    # callers are checked against every file instead (see Project.cached_result).
+    call_names: FrozenSet[str] = frozenset()
+    # Module-level calls that are statements (`app.conf.update(task_serializer="json")`) and
+    # assignments to attributes (`app.conf.task_serializer = "json"`, by dotted target): where
+    # projects configure things.
+    statement_calls: List[Expr] = field(default_factory=list)
+    attribute_assignments: Dict[str, Expr] = field(default_factory=dict)
+    # The settings module it names as DJANGO_SETTINGS_MODULE's default (manage.py, wsgi.py).
+    settings_module: Optional[str] = None
 
 
 def expr(node: Optional[ast.AST], depth: int = 0) -> Expr:
@@ -253,7 +286,28 @@ def _changes_arguments(func) -> bool:
 CALLING_METHODS = frozenset({"__call__", "apply_async", "delay"})
 
 
-def function_summary(node, prefix: str, lines: Optional[List[str]] = None) -> FunctionSummary:
+def _param_calls(node) -> Tuple[ParamCall, ...]:
+    arguments = node.args
+    params = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+    names = params | {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
+
+    def passed(value: ast.AST, star: str = "") -> str:
+        return star + value.id if isinstance(value, ast.Name) and value.id in names else "?"
+
+    found = []
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
+            continue
+        receiver = call.func.value
+        if not (isinstance(receiver, ast.Name) and receiver.id in params):
+            continue
+        args = tuple(passed(a.value, "*") if isinstance(a, ast.Starred) else passed(a) for a in call.args)
+        keywords = tuple((k.arg or "**", passed(k.value, "" if k.arg else "**")) for k in call.keywords)
+        found.append(ParamCall(receiver.id, call.func.attr, args, keywords))
+    return tuple(found)
+
+
+def function_summary(node, prefix: str, lines: Optional[List[str]] = None, hinted: bool = False) -> FunctionSummary:
     return FunctionSummary(
         name=node.name,
         qualname=prefix + node.name,
@@ -266,6 +320,7 @@ def function_summary(node, prefix: str, lines: Optional[List[str]] = None) -> Fu
         start=min([node.lineno, *(d.lineno for d in node.decorator_list)]),
         end=node.end_lineno or node.lineno,
         indent=node.col_offset,
+        param_calls=_param_calls(node) if hinted else (),
     )
 
 
@@ -297,13 +352,30 @@ class _Collector:
     def __init__(self, summary: ModuleSummary, source: str) -> None:
         self.summary = summary
         self.lines = source.splitlines(keepends=True) if source else None
+        self.scan_requests = True  # the module mentions `request` at all
+        self.hint_lines: List[int] = []  # lines that look like a task call (the Reading's hint)
+
+    def hinted(self, node) -> bool:
+        start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        end = node.end_lineno or node.lineno
+        return any(start <= line <= end for line in self.hint_lines)
 
     def module(self, tree: ast.Module, calls: bool) -> None:
         self.block(tree.body, top=True)
-        if calls:
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Call):
-                    self.call(node)
+        if not calls:
+            return
+        # Every call, with the names its function assigns once (a signal connected in an
+        # AppConfig's `ready()` to a sender it fetched: `Document = apps.get_model(...)`).
+        stack: List[Tuple[ast.AST, Dict[str, ast.expr]]] = [(tree, {})]
+        while stack:
+            node, local = stack.pop()
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    stack.append((child, _assigned_once(child.body)))
+                    continue
+                if isinstance(child, ast.Call):
+                    self.call(child, local)
+                stack.append((child, local))
 
     def block(self, body, top: bool) -> None:
         """Module-level statements, including those under `if`/`try` (conditional imports)."""
@@ -311,7 +383,8 @@ class _Collector:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 self.import_(stmt)
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self.summary.functions[stmt.name] = function_summary(stmt, "", self.lines)
+                self.summary.functions[stmt.name] = function_summary(stmt, "", self.lines, self.hinted(stmt))
+                self.request_writes(stmt, stmt.name)
             elif isinstance(stmt, ast.ClassDef):
                 self.class_(stmt, "")
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
@@ -320,6 +393,13 @@ class _Collector:
                         self.summary.reassigned.add(name)
                     self.summary.assignments[name] = _alias_or_expr(value)
                     self.summary.assignment_lines[name] = (stmt.lineno, stmt.end_lineno, stmt.col_offset)
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                for target in targets:
+                    dotted = expr(target)
+                    if isinstance(target, ast.Attribute) and isinstance(dotted, Ref) and stmt.value is not None:
+                        self.summary.attribute_assignments[dotted.name] = expr(stmt.value)
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                self.summary.statement_calls.append(expr(stmt.value))
             elif type(stmt).__name__ == "TypeAlias":  # `type OrderList = list[Order]` (3.12)
                 self.summary.assignments[stmt.name.id] = AnnotationText(annotation_text(stmt.value) or "")
             elif isinstance(stmt, ast.If):
@@ -369,10 +449,16 @@ class _Collector:
         self.summary.classes[qualname] = cls
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                cls.methods[stmt.name] = function_summary(stmt, qualname + ".", self.lines)
+                cls.methods[stmt.name] = function_summary(stmt, qualname + ".", self.lines, self.hinted(stmt))
+                self.attribute_writes(cls, stmt)
+                self.request_writes(stmt, f"{qualname}.{stmt.name}")
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
                 for name, value in _assign_targets(stmt):
                     cls.attributes[name] = expr(value)
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                    text = annotation_text(stmt.annotation)
+                    if text:
+                        cls.annotations[stmt.target.id] = text
             elif isinstance(stmt, ast.ClassDef):
                 if stmt.name == "Meta":
                     for inner in stmt.body:
@@ -381,12 +467,53 @@ class _Collector:
                 else:
                     self.class_(stmt, qualname + ".")
 
-    def call(self, node: ast.Call) -> None:
+    def attribute_writes(self, cls: ClassSummary, method) -> None:
+        """`self.name = ...` in a method (its first parameter, whatever it is called)."""
+        params = [*method.args.posonlyargs, *method.args.args]
+        if not params or any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in method.decorator_list):
+            return
+        first = params[0].arg
+        for target in [*_assigned(method.body, nested=False), *_grown(method.body)]:
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == first:
+                writers = cls.attribute_writes.get(target.attr, ())
+                if method.name not in writers:
+                    cls.attribute_writes[target.attr] = (*writers, method.name)
+
+    def request_writes(self, function, qualname: str) -> None:
+        """`request.name = ...`, `self.request.name = ...`, `setattr(request, "name", ...)`."""
+        if not self.scan_requests:
+            return
+        found = set()
+        for target in _assigned(function.body, nested=True):
+            if isinstance(target, ast.Attribute) and _is_request(target.value):
+                found.add(target.attr)
+        for call in _setattr_calls(function.body):
+            if len(call.args) == 3 and _is_request(call.args[0]):
+                name = call.args[1]
+                if isinstance(name, ast.Constant) and isinstance(name.value, str):
+                    found.add(name.value)
+        writes = self.summary.request_writes
+        for name in sorted(found):
+            if qualname not in writes.get(name, ()):
+                writes[name] = (*writes.get(name, ()), qualname)
+
+    def call(self, node: ast.Call, local: Dict[str, ast.expr]) -> None:
         func = node.func
-        if isinstance(func, ast.Attribute) and func.attr == "connect" and node.args:
-            sender = next((k.value for k in node.keywords if k.arg == "sender"), None)
+
+        def keyword(name: str) -> Optional[ast.expr]:
+            value = next((k.value for k in node.keywords if k.arg == name), None)
+            if isinstance(value, ast.Name) and value.id in local:
+                return local[value.id]
+            return value
+
+        if isinstance(func, ast.Attribute) and func.attr == "add_to_class":
+            self.summary.added_methods.append(node.lineno)
+            return
+        receiver = node.args[0] if node.args else keyword("receiver")
+        if isinstance(func, ast.Attribute) and func.attr == "connect" and receiver is not None:
+            sender = keyword("sender")
             self.summary.connections.append(
-                (expr(func.value), expr(node.args[0]), expr(sender) if sender is not None else None)
+                (expr(func.value), expr(receiver), expr(sender) if sender is not None else None, node.lineno)
             )
         elif isinstance(func, ast.Attribute) and func.attr == "register" and node.args:
             admin = node.args[1] if len(node.args) > 1 else None
@@ -395,13 +522,114 @@ class _Collector:
             )
 
 
-def summarise(tree: ast.Module, name: str, path: str, is_package: bool, source: str = "") -> ModuleSummary:
+def summarise(
+    tree: ast.Module, name: str, path: str, is_package: bool, source: str = "", hint: Optional[Pattern[str]] = None
+) -> ModuleSummary:
     """`source`, when given, lets files without `connect(` or `register(` skip the walk over
-    every call (the slowest part, and rarely needed)."""
+    every call (the slowest part, and rarely needed). `hint`: what a line that may send a task
+    looks like; the functions that hold one have their calls on parameters read."""
     summary = ModuleSummary(name=name, path=path, is_package=is_package)
-    calls = not source or "connect(" in source or "register(" in source
-    _Collector(summary, source).module(tree, calls)
+    calls = not source or "connect(" in source or "register(" in source or "add_to_class(" in source
+    collector = _Collector(summary, source)
+    collector.scan_requests = not source or "request" in source
+    if hint is not None and source:
+        collector.hint_lines = [source.count("\n", 0, m.start()) + 1 for m in hint.finditer(source)]
+    collector.module(tree, calls)
+    summary.call_names = frozenset(_CALLED.findall(source)) if source else frozenset()
+    if source and "DJANGO_SETTINGS_MODULE" in source:
+        found = _SETTINGS_MODULE.search(source)
+        summary.settings_module = found.group(1) if found else None
     return summary
+
+
+_SETTINGS_MODULE = re.compile(r"""["']DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
+
+
+_CALLED = re.compile(r"(?<!def )(?<!class )\b([A-Za-z_]\w*)\s*\(")  # not `def name(`
+
+
+def _statements(body, nested: bool):
+    """Every statement of a body, those of nested blocks included (and of nested functions and
+    classes when `nested`)."""
+    stack = list(body)
+    while stack:
+        statement = stack.pop()
+        yield statement
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not nested:
+            continue
+        for name in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(statement, name, None)
+            if isinstance(inner, list):
+                stack.extend(inner)
+        for case in getattr(statement, "cases", ()) or ():
+            stack.extend(case.body)
+
+
+def _assigned(body, nested: bool):
+    """The targets of the assignments in a body (unpacked from tuples and lists)."""
+    for statement in _statements(body, nested):
+        if isinstance(statement, ast.Assign):
+            targets = list(statement.targets)
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            targets = [statement.target]
+        else:
+            continue
+        while targets:
+            target = targets.pop()
+            if isinstance(target, (ast.Tuple, ast.List)):
+                targets.extend(target.elts)
+            else:
+                yield target
+
+
+def _assigned_once(body) -> Dict[str, ast.expr]:
+    """The names a function body assigns exactly once, with a plain `name = value`, and their
+    values."""
+    values: Dict[str, ast.expr] = {}
+    counts: Dict[str, int] = {}
+    for statement in _statements(body, nested=False):
+        targets = statement.targets if isinstance(statement, ast.Assign) else []
+        if isinstance(statement, (ast.AnnAssign, ast.AugAssign, ast.For, ast.With)):
+            targets = [statement.target] if not isinstance(statement, ast.With) else []
+        for target in targets:
+            for name in ast.walk(target):
+                if isinstance(name, ast.Name):
+                    counts[name.id] = counts.get(name.id, 0) + 1
+                    if isinstance(statement, ast.Assign) and target is name:
+                        values[name.id] = statement.value
+    return {name: value for name, value in values.items() if counts[name] == 1}
+
+
+GROWING_METHODS = ("append", "extend", "add", "update")
+
+
+def _grown(body):
+    """The containers a body adds to (`self.rows.append(row)`, `self.rows += more`)."""
+    for statement in _statements(body, nested=False):
+        if isinstance(statement, ast.AugAssign) and isinstance(statement.op, ast.Add):
+            yield statement.target
+        elif (
+            isinstance(statement, ast.Expr)
+            and isinstance(statement.value, ast.Call)
+            and isinstance(statement.value.func, ast.Attribute)
+            and statement.value.func.attr in GROWING_METHODS
+        ):
+            yield statement.value.func.value
+
+
+def _setattr_calls(body):
+    for statement in _statements(body, nested=True):
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            func = statement.value.func
+            if isinstance(func, ast.Name) and func.id == "setattr":
+                yield statement.value
+
+
+def _is_request(node: ast.AST) -> bool:
+    """`request`, or `<anything>.request` (`self.request`)."""
+    return (isinstance(node, ast.Name) and node.id == "request") or (
+        isinstance(node, ast.Attribute) and node.attr == "request"
+    )
 
 
 def declarations(summary: ModuleSummary) -> str:
@@ -409,10 +637,11 @@ def declarations(summary: ModuleSummary) -> str:
     declarations give the same project index, wherever their lines moved."""
 
     def function(f: FunctionSummary):
-        return (f.qualname, f.params, f.decorators, f.returns, f.returns_value, f.changes_arguments)
+        return (f.qualname, f.params, f.decorators, f.returns, f.returns_value, f.changes_arguments, f.param_calls)
 
     classes = [
         (c.qualname, c.bases, c.decorators, sorted(c.attributes.items()), sorted(c.meta.items()),
+         sorted(c.attribute_writes.items()),
          [function(m) for m in c.methods.values()])
         for c in summary.classes.values()
     ]
@@ -429,5 +658,9 @@ def declarations(summary: ModuleSummary) -> str:
             summary.registrations,
             sorted(summary.type_checking),
             sorted(summary.reassigned),
+            sorted(summary.request_writes.items()),
+            summary.statement_calls,
+            sorted(summary.attribute_assignments.items()),
+            summary.settings_module,
         )
     )

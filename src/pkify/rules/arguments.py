@@ -74,7 +74,9 @@ def _diagnostic(
     end_line, end_column = unit.end(node)
     expression = unit.short(node)
     origin = unit.locate(evidence.origin)  # type: ignore[attr-defined]
-    why = evidence_text(origin, expression, line) + (pickled if context.serializer == "pickle" else "")
+    maybe_none = getattr(evidence, "maybe_none", False)
+    pickle = context.serializer(call.task) == "pickle"
+    why = evidence_text(origin, expression, line, maybe_none) + (pickled if pickle else "")
     model = getattr(evidence, "model", None)
     label = context.label(model) if model else None
     evidence = replace(evidence, origin=origin)  # type: ignore[type-var]

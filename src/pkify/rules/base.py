@@ -16,6 +16,7 @@ from ..diagnostics import Diagnostic
 if TYPE_CHECKING:  # pragma: no cover
     from ..analysis.facts import Fact
     from ..analysis.values import Origin
+    from ..frameworks.celery.values import Task
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,9 @@ class Context:
     """What a rule's check may know besides the facts of the file."""
 
     path: str  # as the diagnostics show it
-    serializer: str = "json"  # Celery's task serializer: under `pickle` the messages explain another failure
+    # Celery's task serializer for a task (None: not a known task): under `pickle` the messages
+    # explain another failure than under the others.
+    serializer: Callable[[Optional[Task]], str] = lambda task: "json"
     label: Callable[[str], str] = lambda model: model  # a model's label ("shop.Order")
 
 
@@ -67,7 +70,8 @@ class Order(models.Model):
 DEPLOY = (
     "Messages already queued with the old signature (an `{old}=` keyword, or a pickled "
     "{what}) fail or misbehave when the new code runs them. Roll out in two steps: for one "
-    "release let the task accept both (`{new}=None, {old}=None`), then drop the old parameter."
+    "release let the task accept both (`{new}=None, *, {old}=None`: `pkify fix --compat` writes "
+    "it), then drop the old parameter (a later plain `pkify fix`)."
 )
 
 OPTIONS = """\
@@ -86,10 +90,12 @@ def instance_text(label: Optional[str]) -> str:
     return f"{article} `{label}` instance"
 
 
-def evidence_text(origin: "Origin", expression: str, line: int) -> str:
+def evidence_text(origin: "Origin", expression: str, line: int, maybe_none: bool = False) -> str:
     """` (from `Order.objects.get(...)`, line 12)`: where a value comes from, unless that is the
-    expression itself."""
+    expression itself; `maybe_none`: the value is None on some paths (it is sent as it is on the
+    others)."""
+    none = "; it may be None" if maybe_none else ""
     if origin.text == expression and origin.line == line:
-        return ""
+        return " (it may be None)" if maybe_none else ""
     where = f", line {origin.line}" if origin.line and origin.line != line else ""
-    return f" ({origin.how} `{origin.text}`{where})"
+    return f" ({origin.how} `{origin.text}`{where}{none})"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List, Optional
+from typing import TYPE_CHECKING, Iterator, List, Optional
 
-from ..analysis.facts import Fact
-from ..analysis.values import Value
 from ..diagnostics import Diagnostic
-from . import arguments
 from .base import DEPLOY, OPTIONS, PRELUDE, Context, Rule, RuleDoc, instance_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..analysis.facts import Fact
+    from ..analysis.values import Value
 
 PICKLED = "; pickled, it reaches the task as a snapshot of the row that is stale when the task runs"
 
@@ -19,6 +20,8 @@ def message(expression: str, simple: bool, why: str, label: Optional[str], evide
 
 
 def check(facts: List[Fact], context: Context) -> Iterator[Diagnostic]:
+    from . import arguments  # the analysis's values: loaded only when a file is analysed
+
     return arguments.diagnostics(facts, context, "CEL101", message, PICKLED)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List, Optional
+from typing import TYPE_CHECKING, Iterator, List, Optional
 
-from ..analysis.facts import Fact
-from ..analysis.values import Value
 from ..diagnostics import Diagnostic
-from . import arguments
 from .base import DEPLOY, OPTIONS, PRELUDE, Context, Rule, RuleDoc
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..analysis.facts import Fact
+    from ..analysis.values import Value
 
 PICKLED = "; pickling evaluates it when the task is sent, and the task gets the rows as they were then"
 
@@ -27,6 +28,8 @@ def message(expression: str, simple: bool, why: str, label: Optional[str], evide
 
 
 def check(facts: List[Fact], context: Context) -> Iterator[Diagnostic]:
+    from . import arguments  # the analysis's values: loaded only when a file is analysed
+
     return arguments.diagnostics(facts, context, "CEL102", message, PICKLED)
 
 

@@ -13,6 +13,9 @@ from . import names
 from .values import Task
 
 
+SERIALIZER_SETTINGS = ("CELERY_TASK_SERIALIZER", "task_serializer")
+
+
 class TaskCatalog:
     def __init__(self, index: SymbolIndex, task_decorators: Tuple[str, ...]) -> None:
         self.index = index
@@ -98,6 +101,26 @@ class TaskCatalog:
 
     def task_named(self, name: str) -> Optional[Task]:
         return self._by_name().get(name)
+
+    @memoized(default=None)
+    def serializer(self) -> Optional[str]:
+        """The task serializer the project configures, read as text: `CELERY_TASK_SERIALIZER` in
+        Django settings, `task_serializer` in a Celery config module, `app.conf.update(...)` or
+        `app.conf.task_serializer = ...`; None when nothing says or the places disagree."""
+        found = set()
+        for module in self.index.modules():
+            for name in SERIALIZER_SETTINGS:
+                if name in module.assignments:
+                    found.add(literal(module.assignments[name]))
+            for target, value in module.attribute_assignments.items():
+                if target.endswith(".conf.task_serializer"):
+                    found.add(literal(value))
+            for call in module.statement_calls:
+                if isinstance(call, Call) and isinstance(call.func, Ref) and call.func.name.endswith(".conf.update"):
+                    for name in SERIALIZER_SETTINGS:
+                        if call.keyword(name) is not None:
+                            found.add(literal(call.keyword(name)))
+        return found.pop() if len(found) == 1 and isinstance(next(iter(found)), str) else None
 
     def is_task_class(self, qualname: str) -> bool:
         return self.index.has_ancestor(qualname, names.TASK_CLASSES)

@@ -3,7 +3,7 @@ Celery apps, bound tasks' `self`, and the calls that send arguments to a task (t
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 import libcst as cst
 
@@ -13,7 +13,7 @@ from ...analysis.plugin import Plugin
 from ...analysis.state import Function
 from ...analysis.values import Args, Origin, Value
 from ...project.index import Symbol
-from ...project.summary import Call, ModuleSummary, Ref
+from ...project.summary import Call, Ref
 from . import names
 from .catalog import TaskCatalog
 from .recognise import recognise
@@ -59,8 +59,10 @@ class Celery(Plugin):
         task = self.catalog.task(function.qualname)
         return TaskRef(task) if task is not None and task.bound else None
 
-    def assignment_value(self, module: ModuleSummary, value: Any) -> Optional[Value]:
+    def assignment_value(self, symbol: Symbol) -> Optional[Value]:
         """`export = app.register_task(Export())`: the task; `app = Celery(...)`: an app."""
+        value, module = symbol.node, symbol.module
+        assert module is not None
         if not isinstance(value, Call) or not isinstance(value.func, Ref):
             return None
         if value.func.name.endswith(".register_task") and value.args and isinstance(value.args[0], Call):

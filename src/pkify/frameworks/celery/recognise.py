@@ -13,12 +13,13 @@ Recognised forms: `t.delay(...)`, `t.apply_async(args, kwargs)`, `t.s/si(...)`,
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import List, Optional
+from typing import Dict, List, Optional, Union
 
 import libcst as cst
 
 from ...analysis.evaluator import Evaluator
 from ...analysis.values import UNKNOWN, Entry, External, FunctionValue, Mapping, Sequence, Value
+from ...project.summary import Ref
 from ..django_orm.values import Instance, Instances, QuerySet
 from . import names
 from .catalog import TaskCatalog
@@ -36,14 +37,16 @@ def recognise(node: cst.Call, ev: Evaluator, catalog: TaskCatalog) -> Optional[T
     if isinstance(func, cst.Attribute) and func.attr.value in names.LOCAL_METHODS:
         receiver = ev.value(func.value)
         if isinstance(receiver, TaskRef) and receiver.task is not None:
-            return _arguments(TaskCall(node, func.attr.value, receiver.task), args, ev)
+            return fill_arguments(TaskCall(node, func.attr.value, receiver.task), args, ev)
     callee = ev.value(func)
     if isinstance(callee, TaskMethod):  # `send = send_receipt.delay; send(order)`
         return _method_call(node, callee.receiver, callee.method, args, ev, catalog)
     if isinstance(callee, TaskRef) and callee.task is not None and not callee.task.class_based:
-        return _arguments(TaskCall(node, "call", callee.task), args, ev)  # `send_receipt(order)`
+        return fill_arguments(TaskCall(node, "call", callee.task), args, ev)  # `send_receipt(order)`
     if isinstance(callee, External) and callee.qualname in names.PARTIAL and args and not args[0].keyword:
         inner = ev.value(args[0].value)
+        if isinstance(inner, TaskRef) and inner.task is not None and not inner.task.class_based:
+            return fill_arguments(TaskCall(node, "call", inner.task), args[1:], ev)  # `partial(send_receipt, order)`
         if isinstance(inner, TaskMethod):
             return _method_call(node, inner.receiver, inner.method, args[1:], ev, catalog)
         if isinstance(args[0].value, cst.Attribute) and args[0].value.attr.value in names.SEND_ANY_RECEIVER:
@@ -51,7 +54,102 @@ def recognise(node: cst.Call, ev: Evaluator, catalog: TaskCatalog) -> Optional[T
             return _method_call(node, receiver, args[0].value.attr.value, args[1:], ev, catalog)
     if isinstance(callee, External) and callee.qualname in names.SIGNATURE_FUNCTIONS and args:
         return _by_name(node, "signature", args, ev, catalog, allow_task=True)
-    return None
+    return _forwarded(node, ev, catalog)
+
+
+def _forwarded(node: cst.Call, ev: Evaluator, catalog: TaskCatalog) -> Optional[TaskCall]:
+    """A call of a project function that forwards its arguments to a task it is given (a
+    dispatch helper, `dispatch(send_receipt, order)` with `task.delay(*args, **kwargs)` inside):
+    the task call, at the helper's call site."""
+    if not node.args:
+        return None
+    function = ev.state.called_function(ev, node.func)
+    if function is None:
+        return None
+    summary = function.function_summary
+    forward = next((c for c in summary.param_calls if c.method in names.TASK_METHODS), None)
+    if forward is None:
+        return None
+    bound = "." in summary.qualname and not any(
+        isinstance(d, Ref) and d.name == "staticmethod" for d in summary.decorators
+    )
+    given = _bind(summary.params[1:] if bound else summary.params, node.args)
+    if given is None or forward.receiver not in given:
+        return None
+    receiver = given[forward.receiver]
+    task = ev.value(receiver.value) if isinstance(receiver, cst.Arg) else UNKNOWN
+    if not isinstance(task, TaskRef) and not (forward.method in names.SEND_ANY_RECEIVER and _maybe_task(task)):
+        return None
+    sent: List[cst.Arg] = []
+    dynamic = False
+    for passed in forward.args:
+        found = given.get(passed.lstrip("*"))
+        if passed.startswith("*") and isinstance(found, list):
+            sent.extend(found)
+        elif isinstance(found, cst.Arg):
+            sent.append(found.with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT))
+        else:
+            dynamic = True
+    for keyword, passed in forward.keywords:
+        found = given.get(passed.lstrip("*"))
+        if keyword == "**" and isinstance(found, list):
+            sent.extend(found)
+        elif keyword in ("args", "kwargs") and forward.method in names.PACKED:
+            sent.append(cst.Arg(keyword=cst.Name(keyword), value=_packed_node(found, keyword)))
+        elif isinstance(found, cst.Arg) and keyword != "**":
+            sent.append(found.with_changes(keyword=cst.Name(keyword)))
+        elif passed == "?" and forward.method in names.PACKED:
+            continue  # an option of apply_async (`countdown=5`)
+        else:
+            dynamic = True
+    task_ref = task if isinstance(task, TaskRef) else TaskRef(None)
+    call = fill_arguments(TaskCall(node, forward.method, task_ref.task), sent, ev)
+    call.dynamic |= dynamic
+    call.forwarded = function.qualname
+    return call
+
+
+def _bind(params, args) -> "Optional[Dict[str, Union[cst.Arg, List[cst.Arg]]]]":
+    """The call's arguments by the helper's parameter names; its `*args` and `**kwargs` get
+    lists of the rest. None when the call splats arguments itself."""
+    positional = [p for p in params if p.kind == "positional"]
+    varargs = next((p.name for p in params if p.kind == "varargs"), None)
+    varkw = next((p.name for p in params if p.kind == "varkw"), None)
+    named = {p.name for p in params if p.kind in ("positional", "keyword")}
+    given: Dict[str, Union[cst.Arg, List[cst.Arg]]] = {}
+    extra: List[cst.Arg] = []
+    extra_keywords: List[cst.Arg] = []
+    index = 0
+    for arg in args:
+        if arg.star:
+            return None
+        if arg.keyword is None:
+            if index < len(positional):
+                given[positional[index].name] = arg
+            else:
+                extra.append(arg)
+            index += 1
+        elif arg.keyword.value in named:
+            given[arg.keyword.value] = arg
+        else:
+            extra_keywords.append(arg)
+    if varargs:
+        given[varargs] = extra
+    if varkw:
+        given[varkw] = extra_keywords
+    return given
+
+
+def _packed_node(found, keyword: str) -> cst.BaseExpression:
+    """`args=` / `kwargs=` of a packed call, made of the helper call's own arguments."""
+    if isinstance(found, cst.Arg):
+        return found.value
+    arguments = found if isinstance(found, list) else []
+    if keyword == "args":
+        return cst.Tuple([cst.Element(a.value) for a in arguments])
+    return cst.Dict(
+        [cst.DictElement(cst.SimpleString(repr(a.keyword.value)), a.value) for a in arguments if a.keyword is not None]
+    )
 
 
 def _by_name(
@@ -93,10 +191,11 @@ def _method_call(
         task = None
     else:
         return None
-    return _arguments(TaskCall(node, method, task), args, ev)
+    return fill_arguments(TaskCall(node, method, task), args, ev)
 
 
-def _arguments(call: TaskCall, args: List[cst.Arg], ev: Evaluator) -> TaskCall:
+def fill_arguments(call: TaskCall, args: List[cst.Arg], ev: Evaluator) -> TaskCall:
+    """The arguments a call gives, read as the call's method passes them (packed, by item, directly)."""
     method = call.method
     if method in names.PACKED or method == "apply":
         _packed(call, args, ev)

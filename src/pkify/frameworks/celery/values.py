@@ -88,6 +88,7 @@ class TaskCall(Fact):
     arguments: List[Argument] = field(default_factory=list)
     dynamic: bool = False  # some arguments could not be enumerated (`*args`, `args=args_from_elsewhere`)
     partial: bool = False  # a signature that gets more arguments later (`t.s()` in a chain)
+    forwarded: Optional[str] = None  # the dispatch helper the arguments go through, if any
     unit: "Unit" = field(default=None, repr=False)  # type: ignore[assignment]
     context: CallContext = field(default_factory=CallContext, repr=False)
 

@@ -11,7 +11,7 @@ from typing import Dict, FrozenSet, List, Optional, Tuple
 
 from ...project.index import SymbolIndex, last
 from ...project.memo import memoized
-from ...project.summary import Call, ClassSummary, Const, Expr, ModuleSummary, Ref, Str, literal
+from ...project.summary import Attr, Call, ClassSummary, Const, Expr, ModuleSummary, Ref, Str, literal
 from . import names
 
 
@@ -65,7 +65,7 @@ class ModelCatalog:
 
     # --- which classes are models ----------------------------------------------------------------
 
-    def _external_model_base(self, qualname: str) -> bool:
+    def external_model_base(self, qualname: str) -> bool:
         """Third-party bases from a `*.models` module count as models (`TimeStampedModel`,
         `MPTTModel`, `PolymorphicModel`, wagtail's `Page`)."""
         if qualname in names.MODEL_ROOTS or qualname in names.BUILTIN_MODELS:
@@ -88,7 +88,28 @@ class ModelCatalog:
         if self.index.class_symbol(qualname) is None:
             return False
         index = self.index
-        return any(self._external_model_base(a) for a in index.ancestry(qualname) if index.is_external(a))
+        ancestry = index.ancestry(qualname)
+        if any(self.external_model_base(a) for a in ancestry if index.is_external(a)):
+            return True
+        # A base from a library pkify cannot see (`openwisp_utils.base.TimeStampedEditableModel`):
+        # the class, or a project ancestor, declares Django model fields or is an abstract model.
+        return any(index.is_external(a) for a in ancestry) and any(self._declares_model(a) for a in ancestry)
+
+    def _declares_model(self, qualname: str) -> bool:
+        symbol = self.index.class_symbol(qualname)
+        if symbol is None or symbol.module is None:
+            return False
+        cls = symbol.class_summary
+        if meta(cls, "abstract") is True:
+            return True
+        for value in cls.attributes.values():
+            if isinstance(value, Call) and isinstance(value.func, Ref):
+                called = self.index.expr_qualname(symbol.module, value.func) or ""
+                if called.startswith("django.db.models.") and (
+                    called.endswith("Field") or last(called) in names.FOREIGN_KEY_FIELDS
+                ):
+                    return True
+        return False
 
     @memoized(default={})
     def models(self) -> Dict[str, ClassSummary]:
@@ -148,19 +169,26 @@ class ModelCatalog:
                 return same_app[0]
         return named[0] if len(named) == 1 else None
 
-    @memoized(default=names.DEFAULT_USER_MODEL)
-    def user_model(self) -> str:
-        """The model `AUTH_USER_MODEL` names in the project's settings (read as text)."""
-        labels = {
-            literal(m.assignments["AUTH_USER_MODEL"])
-            for m in self.index.modules()
-            if isinstance(m.assignments.get("AUTH_USER_MODEL"), Str)
-        }
-        if len(labels) == 1:
-            found = self.model_by_label(labels.pop())
-            if found:
-                return found
-        return names.DEFAULT_USER_MODEL
+    @memoized(default=None)
+    def user_model(self) -> Optional[str]:
+        """The model `AUTH_USER_MODEL` names in the project's settings (read as text): the one
+        label every settings module that sets it agrees on; else the one the settings module
+        named by DJANGO_SETTINGS_MODULE (manage.py, wsgi.py) sets, directly or through a star
+        import; Django's `User` when nothing sets it; None (some model) when it cannot tell."""
+        setting = "AUTH_USER_MODEL"
+        labels = {literal(m.assignments[setting]) for m in self.index.modules() if setting in m.assignments}
+        if not labels:
+            return names.DEFAULT_USER_MODEL
+        if len(labels) > 1:
+            declared = {m.settings_module for m in self.index.modules() if m.settings_module}
+            labels = set()
+            for dotted in declared:
+                module = self.index.find_module(dotted)
+                symbol = self.index.lookup(module, setting) if module is not None else None
+                if symbol is not None and symbol.kind == "assignment":
+                    labels.add(literal(symbol.node))  # type: ignore[arg-type]
+        label = labels.pop() if len(labels) == 1 else None
+        return self.model_by_label(label) if isinstance(label, str) else None
 
     def relation_target(
         self, module: ModuleSummary, expr: Optional[Expr], owner: Optional[str] = None
@@ -170,12 +198,27 @@ class ModelCatalog:
             return None
         if isinstance(expr, Str):
             return self.model_by_label(expr.value, owner)
+        if isinstance(expr, Call) and isinstance(expr.func, Ref):
+            return self._fetched_model(module, expr)
         qualname = self.index.expr_qualname(module, expr)
         if qualname is None:
             return None
         if qualname in names.AUTH_USER_MODEL_SETTING or qualname.endswith("settings.AUTH_USER_MODEL"):
             return self.user_model()
         return qualname if self.is_model_class(qualname) else None
+
+    def _fetched_model(self, module: ModuleSummary, call: Call) -> Optional[str]:
+        """The model of `apps.get_model("app", "Model")` (keywords too), and of an AppConfig's
+        `self.get_model("Model")` (a model of that name: the only one in the project)."""
+        assert isinstance(call.func, Ref)
+        fetches = self.index.expr_qualname(module, call.func) in names.GET_MODEL
+        if not fetches and call.func.name != "self.get_model":
+            return None
+        words = [*call.args[:2], *(v for k, v in call.kwargs if k in ("app_label", "model_name"))]
+        label = [literal(w) for w in words]
+        if not label or not all(isinstance(part, str) for part in label):
+            return None
+        return self.model_by_label(".".join(label))  # type: ignore[arg-type]
 
     def _project_class(self, qualname: Optional[str]) -> Optional[str]:
         return qualname if self.index.class_symbol(qualname) is not None else None
@@ -197,6 +240,16 @@ class ModelCatalog:
             return Field("manager", manager=Manager(self._project_class(manager), self._project_class(queryset)))
         if not isinstance(func, Ref):
             return None
+        wrapped = expr.args[0] if expr.args else None
+        if (  # a manager class wrapped by a library: `ScopedManager(QS.as_manager().__class__, ...)`
+            isinstance(wrapped, Attr)
+            and wrapped.name == "__class__"
+            and isinstance(wrapped.value, Call)
+            and isinstance(wrapped.value.func, Ref)
+            and wrapped.value.func.name.endswith(".as_manager")
+        ):
+            queryset = self.index.expr_qualname(module, Ref(wrapped.value.func.name[: -len(".as_manager")]))
+            return Field("manager", manager=Manager(None, self._project_class(queryset)))
         qualname = self.index.expr_qualname(module, func) or func.name
         name = last(qualname)
         if name in names.FOREIGN_KEY_FIELDS or name in names.MANY_TO_MANY_FIELDS or qualname in names.GENERIC_RELATION:
@@ -213,6 +266,9 @@ class ModelCatalog:
         if self.is_manager_class(qualname):
             project = self._project_class(qualname)
             return Field("manager", manager=Manager(project, self._manager_queryset(project)))
+        factory = self.index.resolve_qualname(qualname)
+        if name.endswith("Manager") and factory is not None and factory.kind == "function":
+            return Field("manager", manager=Manager(None, None))  # a project function making managers
         if name.endswith("Field"):
             return Field("scalar")
         return None
@@ -313,8 +369,11 @@ class ModelCatalog:
         model = self.model(qualname)
         if model is None or not model.proxy:
             return qualname
-        parents = self.concrete_parents(qualname)
-        return parents[0] if parents else qualname
+        for parent in self.concrete_parents(qualname):  # a proxy of a proxy: up to the table
+            found = self.model(parent)
+            if found is not None and not found.proxy:
+                return parent
+        return qualname
 
     def _declaring(self, qualname: str) -> List[str]:
         """The classes whose fields a concrete model declares itself: the model and its abstract

@@ -72,7 +72,9 @@ BUILTIN_LABELS = {
 
 DEFAULT_USER_MODEL = "django.contrib.auth.models.User"
 GET_USER_MODEL = frozenset({"django.contrib.auth.get_user_model"})
-GET_MODEL = frozenset({"django.apps.apps.get_model", "django.apps.registry.apps.get_model"})
+# `apps.get_model("app", "Model")`, and django-swappable-models' `load_model("app", "Model")`.
+GET_MODEL = frozenset({"django.apps.apps.get_model", "django.apps.registry.apps.get_model", "swapper.load_model"})
+APP_CONFIG = frozenset({"django.apps.AppConfig", "django.apps.config.AppConfig"})
 AUTH_USER_MODEL_SETTING = frozenset({"django.conf.settings.AUTH_USER_MODEL"})
 
 # Names that end one of these suffixes are not models, even when imported from a `*.models`

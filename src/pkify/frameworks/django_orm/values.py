@@ -8,13 +8,15 @@ No libcst here: the rules read these values without loading the parser.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Tuple
 
 from ...analysis.values import (
     UNKNOWN,
+    join,
     Args,
     Item,
     Mapping,
+    ObjectValue,
     Origin,
     Pending,
     Scalar,
@@ -22,7 +24,10 @@ from ...analysis.values import (
     Subscript,
     Value,
 )
+from ...project.summary import literal
 from . import names
+
+DEFAULT_MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...analysis.state import InferenceState
@@ -66,6 +71,7 @@ class Instance(Value):
 
     model: Optional[str]
     origin: Origin = field(compare=False)
+    maybe_none: bool = field(default=False, compare=False)  # or None (a function's other return)
 
     def attribute(self, state: "InferenceState", name: str, origin: Origin) -> Value:
         if name.endswith("_id"):
@@ -75,12 +81,16 @@ class Instance(Value):
             return UNKNOWN
         relation = model.fields.get(name)
         if relation is not None:
-            if relation.kind == "m2m":
-                return QuerySet(relation.target, origin, "related manager")
+            if relation.kind == "m2m":  # a subclass of the target's default manager
+                target = catalog(state).model(relation.target)
+                default = target.managers.get("_default_manager") if target is not None else None
+                if default is None:
+                    return QuerySet(relation.target, origin, "related manager")
+                return QuerySet(relation.target, origin, "related manager", default.queryset_class, default.manager_class)
             return Instance(relation.target, origin)
         if name in model.scalars or name in model.constants:
             return Scalar()
-        return state.property_value(self.model, name, self, origin)
+        return state.object_attribute(self.model, name, self, origin)
 
     def method_call(self, state: "InferenceState", name: str, args: Args, origin: Origin) -> Optional[Value]:
         if name in SCALAR_RESULTS:
@@ -94,9 +104,19 @@ class Instance(Value):
     def with_origin(self, origin: Origin) -> Value:
         return replace(self, origin=origin)
 
+    def classes(self) -> Tuple[str, ...]:
+        return (self.model,) if self.model else ()
+
     def join_same(self, other: Value) -> Value:
         assert isinstance(other, Instance)
-        return self if self.model == other.model else replace(self, model=None)
+        joined = self if self.model == other.model else replace(self, model=None)
+        return replace(joined, maybe_none=True) if other.maybe_none and not joined.maybe_none else joined
+
+    def or_none(self) -> Value:
+        return replace(self, maybe_none=True)
+
+    def not_none(self) -> Value:
+        return replace(self, maybe_none=False) if self.maybe_none else self
 
 
 @dataclass(frozen=True)
@@ -110,15 +130,26 @@ class QuerySet(Value):
     what: str = "queryset"  # "queryset", "manager", "related manager", "values queryset"
     queryset_class: Optional[str] = None
     manager_class: Optional[str] = None
+    maybe_none: bool = field(default=False, compare=False)
 
     def attribute(self, state: "InferenceState", name: str, origin: Origin) -> Value:
         if name == "model" and self.model:
             return ModelClass(self.model)
         return UNKNOWN
 
+    def classes(self) -> Tuple[str, ...]:
+        return tuple(c for c in (self.manager_class, self.queryset_class) if c)
+
+    def inherited(self) -> Value:
+        return replace(self, manager_class=None, queryset_class=None)
+
     def method_call(self, state: "InferenceState", name: str, args: Args, origin: Origin) -> Optional[Value]:
         model = self.model
         values = self.what == "values queryset"
+        for owner in (self.manager_class, self.queryset_class):  # the project's own methods first
+            method = state.index.class_method(owner, name)
+            if method is not None:
+                return Pending(method, self, origin, args)
         if self.what == "related manager" and name in ("add", "remove", "clear", "set"):
             return Scalar()
         if name in names.INSTANCE_METHODS and not values:
@@ -137,10 +168,6 @@ class QuerySet(Value):
             return Mapping((), Instance(model, origin))
         if name in SCALAR_RESULTS:
             return Scalar()
-        for owner in (self.manager_class, self.queryset_class):
-            method = state.index.class_method(owner, name)
-            if method is not None:
-                return Pending(method, self, origin, args)
         return UNKNOWN
 
     def iterate(self, state: "InferenceState") -> Value:
@@ -169,9 +196,17 @@ class QuerySet(Value):
 
     def join_same(self, other: Value) -> Value:
         assert isinstance(other, QuerySet)
+        maybe_none = self.maybe_none or other.maybe_none
         if self.model == other.model and self.what == other.what:
-            return self
-        return QuerySet(None, self.origin, self.what if self.what == other.what else "queryset")
+            return replace(self, maybe_none=maybe_none) if maybe_none != self.maybe_none else self
+        what = self.what if self.what == other.what else "queryset"
+        return QuerySet(None, self.origin, what, maybe_none=maybe_none)
+
+    def or_none(self) -> Value:
+        return replace(self, maybe_none=True)
+
+    def not_none(self) -> Value:
+        return replace(self, maybe_none=False) if self.maybe_none else self
 
 
 @dataclass(frozen=True)
@@ -180,12 +215,25 @@ class Instances(Value):
 
     model: Optional[str]
     origin: Origin = field(compare=False)
+    maybe_none: bool = field(default=False, compare=False)
 
     def iterate(self, state: "InferenceState") -> Value:
         return Instance(self.model, replace(self.origin, how="an element of"))
 
     def unpack(self, state: "InferenceState") -> Value:
         return Instance(self.model, self.origin)
+
+    def appended(self, item: Value) -> Value:
+        return join(self, item.collected(None)) or UNKNOWN
+
+    def holds_rows(self) -> bool:
+        return True
+
+    def join_other(self, other: Value) -> Value:
+        """Rows in a list on one path, in a QuerySet on the other: rows either way."""
+        if isinstance(other, QuerySet) and other.what == "queryset":
+            return Instances(self.model if self.model == other.model else None, self.origin)
+        return UNKNOWN
 
     def subscript(self, state: "InferenceState", key: Subscript, origin: Origin) -> Value:
         return self if key.is_slice else Instance(self.model, origin)
@@ -198,17 +246,27 @@ class Instances(Value):
 
     def join_same(self, other: Value) -> Value:
         assert isinstance(other, Instances)
-        return self if self.model == other.model else replace(self, model=None)
+        joined = self if self.model == other.model else replace(self, model=None)
+        return replace(joined, maybe_none=True) if other.maybe_none and not joined.maybe_none else joined
+
+    def or_none(self) -> Value:
+        return replace(self, maybe_none=True)
+
+    def not_none(self) -> Value:
+        return replace(self, maybe_none=False) if self.maybe_none else self
 
 
 @dataclass(frozen=True)
 class ModelClass(Value):
     model: str
 
+    def classes(self) -> Tuple[str, ...]:
+        return (self.model,)
+
     def attribute(self, state: "InferenceState", name: str, origin: Origin) -> Value:
         model = catalog(state).model(self.model)
-        if model is None:
-            return UNKNOWN
+        if model is None:  # a library's model: its default manager, by Django's convention
+            return QuerySet(self.model, origin, "manager") if name in DEFAULT_MANAGERS else UNKNOWN
         if name in model.managers:
             manager = model.managers[name]
             return QuerySet(self.model, origin, "manager", manager.queryset_class, manager.manager_class)
@@ -226,6 +284,27 @@ class ModelClass(Value):
 
     def instance(self, origin: Origin) -> Value:
         return Instance(self.model, origin)
+
+
+@dataclass(frozen=True)
+class AppConfigValue(ObjectValue):
+    """`self` in a project's AppConfig: `self.get_model("Model")` is a model of its app."""
+
+    def method_call(self, state: "InferenceState", name: str, args: Args, origin: Origin) -> Optional[Value]:
+        if name == "get_model":
+            from .plugin import DjangoORM
+
+            return state.plugin(DjangoORM).model_named(args, self.app_label(state))
+        return super().method_call(state, name, args, origin)
+
+    def app_label(self, state: "InferenceState") -> Optional[str]:
+        """Its `label`, else the last part of its `name` (Django's own rule)."""
+        for attribute in ("label", "name"):
+            member = state.index.class_member(self.qualname, attribute)
+            value = literal(member.expression) if member is not None and member.kind == "assignment" else None
+            if isinstance(value, str):
+                return value if attribute == "label" else value.rpartition(".")[2]
+        return None
 
 
 @dataclass(frozen=True)

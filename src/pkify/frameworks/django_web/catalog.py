@@ -3,7 +3,7 @@ admin actions, the models of generic views, ModelForms and serializers."""
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from typing import Dict, FrozenSet, Optional, Tuple
 
 from ...project.index import SymbolIndex
 from ...project.memo import memoized
@@ -22,10 +22,23 @@ class WebCatalog:
 
     # --- signal receivers ------------------------------------------------------------------------
 
+    @memoized(default=frozenset())
+    def project_signals(self) -> FrozenSet[str]:
+        """The project's own signals: module-level `name = Signal()`."""
+        found = set()
+        for module in self.index.modules():
+            for name, value in module.assignments.items():
+                if isinstance(value, Call) and self.index.has_ancestor(
+                    self.index.expr_qualname(module, value.func), names.SIGNAL_CLASSES
+                ):
+                    found.add(f"{module.name}.{name}")
+        return frozenset(found)
+
     @memoized(default={})
     def receivers(self) -> Dict[str, Tuple[str, Optional[str]]]:
         """Receiver function -> (signal qualname, sender model or None)."""
         index = self.index
+        signals = SIGNALS | self.project_signals()
         found: Dict[str, Tuple[str, Optional[str]]] = {}
         for module in index.modules():
             for function in module.functions.values():
@@ -40,16 +53,34 @@ class WebCatalog:
                         signal_exprs = list(signal_exprs[0].items)
                     for signal_expr in signal_exprs:
                         signal = index.expr_qualname(module, signal_expr)
-                        if signal in SIGNALS:
+                        if signal in signals:
                             sender = self.models.relation_target(module, decorator.keyword("sender"))
                             found[f"{module.name}.{function.qualname}"] = (signal, sender)
-            for signal_expr, receiver_expr, sender_expr in module.connections:
+            for signal_expr, receiver_expr, sender_expr, _ in module.connections:
                 signal = index.expr_qualname(module, signal_expr)
-                if signal not in SIGNALS:
+                if signal not in signals:
                     continue
                 receiver = index.expr_symbol(module, receiver_expr)
                 if receiver is not None and receiver.kind == "function":
                     found[receiver.qualname] = (signal, self.models.relation_target(module, sender_expr))
+        return found
+
+    @memoized(default={})
+    def unresolved_connections(self) -> Dict[str, Tuple[int, ...]]:
+        """Module path -> the lines of its `connect()` calls whose signal or receiver the index
+        cannot name (`post_save.connect(self.vpn_model.post_save, sender=self.vpn_model)` in an
+        AppConfig): the engine reads those (`DjangoWeb.evaluated_receivers`)."""
+        index = self.index
+        found: Dict[str, Tuple[int, ...]] = {}
+        for module in index.modules():
+            lines = []
+            for signal_expr, receiver_expr, _, line in module.connections:
+                signal = index.expr_qualname(module, signal_expr)
+                receiver = index.expr_symbol(module, receiver_expr)
+                if signal is None or receiver is None or receiver.kind != "function":
+                    lines.append(line)
+            if lines:
+                found[module.path] = tuple(lines)
         return found
 
     def receiver(self, function_qualname: str) -> Optional[Tuple[str, Optional[str]]]:

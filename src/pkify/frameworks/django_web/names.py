@@ -23,6 +23,13 @@ USER_SIGNALS = frozenset(
     }
 )
 RECEIVER_DECORATORS = frozenset({"django.dispatch.receiver", "django.dispatch.dispatcher.receiver"})
+# A project's own signals are instances of these.
+SIGNAL_CLASSES = frozenset(
+    {"django.dispatch.Signal", "django.dispatch.dispatcher.Signal", "django.db.models.signals.ModelSignal"}
+)
+SEND_METHODS = frozenset({"send", "send_robust", "asend", "asend_robust"})
+# What a receiver's parameters are named after, which the sender does not pass as a keyword.
+RECEIVER_OWN = frozenset({"sender", "signal", "self", "cls"})
 
 # --- Views, forms, serializers, admin ------------------------------------------------------------
 
@@ -79,6 +86,20 @@ HTTP_REQUESTS = frozenset(
     }
 )
 MODEL_FORMS = frozenset({"django.forms.ModelForm", "django.forms.models.ModelForm"})
+FORMS = frozenset({"django.forms.Form", "django.forms.forms.Form", "django.forms.BaseForm", "django.forms.forms.BaseForm"})
+FORM_VIEWS = frozenset(
+    {
+        "django.views.generic.FormView",
+        "django.views.generic.edit.FormView",
+        "django.views.generic.edit.BaseFormView",
+        "django.views.generic.edit.FormMixin",
+    }
+)
+# Form fields whose cleaned value is a row (`ModelChoiceField`) or rows (`ModelMultipleChoiceField`).
+MODEL_CHOICE_FIELDS = frozenset({"django.forms.ModelChoiceField", "django.forms.models.ModelChoiceField"})
+MODEL_MULTIPLE_CHOICE_FIELDS = frozenset(
+    {"django.forms.ModelMultipleChoiceField", "django.forms.models.ModelMultipleChoiceField"}
+)
 MODEL_ADMINS = frozenset(
     {
         "django.contrib.admin.ModelAdmin",

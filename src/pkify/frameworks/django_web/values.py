@@ -4,9 +4,9 @@ a ModelAdmin. No libcst here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Tuple
 
-from ...analysis.values import UNKNOWN, Args, ObjectValue, Origin, Value
+from ...analysis.values import UNKNOWN, Args, Deferred, ObjectValue, Origin, Pending, Subscript, Value
 from ..django_orm.values import Instance, QuerySet, catalog
 from . import names
 
@@ -23,7 +23,7 @@ class Request(Value):
     def attribute(self, state: "InferenceState", name: str, origin: Origin) -> Value:
         if name == "user":
             return Instance(catalog(state).user_model(), origin)
-        return UNKNOWN
+        return state.request_attribute(name)
 
     def method_call(self, state: "InferenceState", name: str, args: Args, origin: Origin) -> Optional[Value]:
         if name == "auser":
@@ -32,25 +32,77 @@ class Request(Value):
 
 
 @dataclass(frozen=True)
+class SignalValue(Value):
+    """One of the project's own signals (`award_signal = Signal()`)."""
+
+    qualname: str
+
+
+@dataclass(frozen=True)
+class SignalArgument(Deferred):
+    """A parameter of a receiver of a project signal: what the senders pass as that keyword."""
+
+    signal: str
+    name: str
+    origin: Origin
+
+    def resolve(self, state: "InferenceState") -> Value:
+        from .plugin import DjangoWeb
+
+        return state.plugin(DjangoWeb).signal_argument(self.signal, self.name).with_origin(self.origin)
+
+
+@dataclass(frozen=True)
 class Form(Value):
-    """A bound ModelForm of `model`, or (`kind="serializer"`) a DRF ModelSerializer."""
+    """A bound ModelForm of `model`, a form that is not a ModelForm (`kind="plain"`), or
+    (`kind="serializer"`) a DRF ModelSerializer."""
 
     qualname: Optional[str] = None
     model: Optional[str] = None
     kind: str = "form"
 
     def _knows_its_model(self) -> bool:
-        return self.kind == "form" or self.model is not None
+        return self.kind == "form" or (self.kind == "serializer" and self.model is not None)
 
     def attribute(self, state: "InferenceState", name: str, origin: Origin) -> Value:
         if name == "instance" and self._knows_its_model():
             return Instance(self.model, origin)
+        if name == "cleaned_data" and self.qualname is not None and self.kind != "serializer":
+            return CleanedData(self.qualname)
+        if self.qualname is not None:  # what the project's form class sets (`self.event = ...`)
+            return state.object_attribute(self.qualname, name, self, origin)
         return UNKNOWN
+
+    def classes(self) -> Tuple[str, ...]:
+        return (self.qualname,) if self.qualname is not None else ()
 
     def method_call(self, state: "InferenceState", name: str, args: Args, origin: Origin) -> Optional[Value]:
         if name == "save" and self._knows_its_model():
             return Instance(self.model, origin)
-        return None
+        method = state.index.class_method(self.qualname, name) if self.qualname is not None else None
+        return Pending(method, self, origin, args) if method is not None else None
+
+
+@dataclass(frozen=True)
+class CleanedData(Value):
+    """`form.cleaned_data` of a project form class: a model choice field's key holds a row
+    (rows for a multiple choice field)."""
+
+    form: str
+
+    def key(self, state: "InferenceState", key: object, origin: Origin) -> Value:
+        from .plugin import DjangoWeb
+
+        return state.plugin(DjangoWeb).form_field(self.form, key, origin) if isinstance(key, str) else UNKNOWN
+
+    def subscript(self, state: "InferenceState", key: Subscript, origin: Origin) -> Value:
+        return UNKNOWN if key.is_slice else self.key(state, key.literal, origin)
+
+    def method_call(self, state: "InferenceState", name: str, args: Args, origin: Origin) -> Optional[Value]:
+        first = args.first()
+        if name in ("get", "pop") and first is not None:
+            return self.key(state, first.literal(), origin).or_none()
+        return UNKNOWN
 
 
 @dataclass(frozen=True)
