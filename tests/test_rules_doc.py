@@ -27,7 +27,8 @@ def test_every_section_is_written(code: str) -> None:
     for name, attribute in SECTIONS:
         assert getattr(doc, attribute).strip(), f"{code}: {name} is empty"
         assert f"## {name}\n" in rule_markdown(CODES[code])
-    assert "two steps" in doc.fix_safety and "queued" in doc.fix_safety
+    if code.startswith("CEL1"):  # fixes that change what a task receives: queued messages matter
+        assert "two steps" in doc.fix_safety and "queued" in doc.fix_safety
 
 
 def _check_module(tmp_path: Path, source: str, serializer: str) -> list:

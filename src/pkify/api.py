@@ -31,7 +31,7 @@ from .rules import RULES, Context, Rule
 from .settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .analysis.facts import Fact
+    from .analysis.facts import CallContext, Fact
     from .analysis.state import InferenceState
     from .analysis.units import Unit
     from .fix.plan import FixPlan
@@ -204,6 +204,7 @@ class Session:
         `per-file-ignores` applied (not `# noqa`)."""
         from .frameworks.celery.plugin import Celery
         from .frameworks.django_orm.plugin import DjangoORM
+        from .frameworks.django_web.plugin import DjangoWeb
 
         settings = self.settings.for_file(path, self.root) if path is not None else self.settings
         tasks = self.state.plugin(Celery).catalog
@@ -213,7 +214,12 @@ class Session:
             option = dict(task.options).get("serializer") if task is not None else None
             return settings.serializer or (option if isinstance(option, str) else None) or tasks.serializer() or "json"
 
-        context = Context(display, serializer, self.state.plugin(DjangoORM).catalog.label)
+        web = self.state.plugin(DjangoWeb)
+
+        def request_databases(where: "CallContext") -> Tuple[str, ...]:
+            return web.request_databases(where.function, where.owner, where.decorators)
+
+        context = Context(display, serializer, self.state.plugin(DjangoORM).catalog.label, request_databases)
         found: Dict[Tuple[int, int, str], Diagnostic] = {}
         for rule in RULES.values():
             if settings.wants(rule.code):

@@ -69,6 +69,16 @@ class Seq(Expr):
 
 
 @dataclass(frozen=True)
+class Map(Expr):
+    """A dict literal (its first sixteen items): `DATABASES = {"default": {...}}`."""
+
+    items: Tuple[Tuple[Expr, Expr], ...]
+
+    def get(self, key: str) -> Optional[Expr]:
+        return next((value for k, value in self.items if isinstance(k, Str) and k.value == key), None)
+
+
+@dataclass(frozen=True)
 class Sub(Expr):
     """A subscript, of which only the subscripted value is kept (`Generic[T]` -> `Generic`)."""
 
@@ -161,6 +171,8 @@ class ModuleSummary:
     registrations: List[Tuple[Expr, Expr, Optional[Expr]]] = field(default_factory=list)  # (register, model(s), admin)
     # Lines of `Model.add_to_class(name, function)` calls: the function becomes a method of the model.
     added_methods: List[int] = field(default_factory=list)
+    # The views a URLconf routes to: the second argument of its `path()`, `re_path()`, `url()`.
+    routes: List[Expr] = field(default_factory=list)
     type_checking: Set[str] = field(default_factory=set)  # names imported only under `if TYPE_CHECKING:`
     # name -> (first line, last line, indentation) of its module-level assignment, to read its
     # value with the engine when the expression form is not enough (`FIRST = Order.objects.first()`)
@@ -209,6 +221,8 @@ def expr(node: Optional[ast.AST], depth: int = 0) -> Expr:
         )
     if isinstance(node, (ast.List, ast.Tuple)):
         return Seq(tuple(expr(e, depth + 1) for e in node.elts[:16]))
+    if isinstance(node, ast.Dict):
+        return Map(tuple((expr(k, depth + 1), expr(v, depth + 1)) for k, v in list(zip(node.keys, node.values))[:16]))
     if isinstance(node, ast.Subscript):
         return Sub(expr(node.value, depth + 1))
     return OTHER
@@ -353,6 +367,7 @@ class _Collector:
         self.summary = summary
         self.lines = source.splitlines(keepends=True) if source else None
         self.scan_requests = True  # the module mentions `request` at all
+        self.routes = True  # the module mentions `urlpatterns`: a URLconf
         self.hint_lines: List[int] = []  # lines that look like a task call (the Reading's hint)
 
     def hinted(self, node) -> bool:
@@ -509,6 +524,10 @@ class _Collector:
         if isinstance(func, ast.Attribute) and func.attr == "add_to_class":
             self.summary.added_methods.append(node.lineno)
             return
+        called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        if called in ROUTES and len(node.args) >= 2 and self.routes:
+            self.summary.routes.append(expr(node.args[1]))
+            return
         receiver = node.args[0] if node.args else keyword("receiver")
         if isinstance(func, ast.Attribute) and func.attr == "connect" and receiver is not None:
             sender = keyword("sender")
@@ -531,6 +550,8 @@ def summarise(
     summary = ModuleSummary(name=name, path=path, is_package=is_package)
     calls = not source or "connect(" in source or "register(" in source or "add_to_class(" in source
     collector = _Collector(summary, source)
+    collector.routes = not source or "urlpatterns" in source
+    calls = calls or collector.routes
     collector.scan_requests = not source or "request" in source
     if hint is not None and source:
         collector.hint_lines = [source.count("\n", 0, m.start()) + 1 for m in hint.finditer(source)]
@@ -600,6 +621,7 @@ def _assigned_once(body) -> Dict[str, ast.expr]:
     return {name: value for name, value in values.items() if counts[name] == 1}
 
 
+ROUTES = frozenset({"path", "re_path", "url"})  # django.urls (and django.conf.urls.url)
 GROWING_METHODS = ("append", "extend", "add", "update")
 
 

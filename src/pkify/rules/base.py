@@ -9,12 +9,12 @@ instead are modules that the tests run through the engine.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, List, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, List, Optional, Tuple
 
 from ..diagnostics import Diagnostic
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..analysis.facts import Fact
+    from ..analysis.facts import CallContext, Fact
     from ..analysis.values import Origin
     from ..frameworks.celery.values import Task
 
@@ -40,6 +40,9 @@ class Context:
     # explain another failure than under the others.
     serializer: Callable[[Optional[Task]], str] = lambda task: "json"
     label: Callable[[str], str] = lambda model: model  # a model's label ("shop.Order")
+    # The database aliases whose transaction a function runs in because it is a view and the
+    # settings turn `ATOMIC_REQUESTS` on for them (empty: none).
+    request_databases: Callable[["CallContext"], Tuple[str, ...]] = lambda where: ()
 
 
 Check = Callable[[List["Fact"], Context], Iterable[Diagnostic]]

@@ -3,11 +3,11 @@ admin actions, the models of generic views, ModelForms and serializers."""
 
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, Optional, Tuple
+from typing import Dict, FrozenSet, Optional, Set, Tuple
 
 from ...project.index import SymbolIndex
 from ...project.memo import memoized
-from ...project.summary import Attr, Call, Ref, Seq
+from ...project.summary import Attr, Call, Const, Map, Ref, Seq, Str
 from ..django_orm.catalog import ModelCatalog
 from . import names
 
@@ -171,3 +171,72 @@ class WebCatalog:
                     if target:
                         return target
         return None
+
+    # --- requests in a transaction ---------------------------------------------------------------
+
+    @memoized(default=frozenset())
+    def atomic_request_databases(self) -> FrozenSet[str]:
+        """The database aliases whose `DATABASES` entry sets `"ATOMIC_REQUESTS": True` (read as
+        text from the settings modules: those that set `DATABASES` when they agree, else the one
+        DJANGO_SETTINGS_MODULE names). A value pkify cannot read (`env.bool(...)`) is not True."""
+        index = self.index
+        setting = "DATABASES"
+        found = {m.name: m.assignments[setting] for m in index.modules() if setting in m.assignments}
+        values = list(found.values())
+        if len(set(values)) > 1:
+            declared = {m.settings_module for m in index.modules() if m.settings_module}
+            values = []
+            for dotted in sorted(declared):
+                module = index.find_module(dotted)
+                symbol = index.lookup(module, setting) if module is not None else None
+                if symbol is not None and symbol.kind == "assignment":
+                    values.append(symbol.node)  # type: ignore[arg-type]
+        if len(set(values)) != 1 or not isinstance(values[0], Map):
+            return frozenset()
+        aliases = set()
+        for key, entry in values[0].items:
+            atomic = entry.get("ATOMIC_REQUESTS") if isinstance(entry, Map) else None
+            if isinstance(key, Str) and isinstance(atomic, Const) and atomic.value is True:
+                aliases.add(key.value)
+        return frozenset(aliases)
+
+    @memoized(default=frozenset())
+    def routed_views(self) -> FrozenSet[str]:
+        """The functions the project's URLconfs route to (`path("pay/", views.pay)`)."""
+        index = self.index
+        found: Set[str] = set()
+        for module in index.modules():
+            for route in module.routes:
+                symbol = index.expr_symbol(module, route)
+                if symbol is not None and symbol.kind == "function":
+                    found.add(symbol.qualname)
+        return frozenset(found)
+
+    def is_view(self, function: Optional[str], owner: Optional[str]) -> bool:
+        """Whether a function runs while a request is handled: a method of a view class, or a
+        function a URLconf routes to."""
+        if owner is not None:
+            return self.index.has_ancestor(owner, names.VIEW_CLASSES)
+        return function in self.routed_views()
+
+    def non_atomic_view_class(self, owner: str) -> bool:
+        """A view class that opts out of `ATOMIC_REQUESTS`: `@method_decorator(
+        transaction.non_atomic_requests, name="dispatch")` on it or an ancestor, or its
+        `dispatch` decorated with it."""
+        index = self.index
+        for ancestor in index.ancestry(owner):
+            symbol = index.class_symbol(ancestor)
+            if symbol is None or symbol.module is None:
+                continue
+            cls = symbol.class_summary
+            dispatch = cls.methods.get("dispatch")
+            decorators = [*cls.decorators, *(dispatch.decorators if dispatch is not None else ())]
+            for decorator in decorators:
+                called = decorator.func if isinstance(decorator, Call) else decorator
+                name = index.expr_qualname(symbol.module, called)
+                if name in names.NON_ATOMIC_REQUESTS:
+                    return True
+                if name in names.METHOD_DECORATOR and isinstance(decorator, Call) and decorator.args:
+                    if index.expr_qualname(symbol.module, decorator.args[0]) in names.NON_ATOMIC_REQUESTS:
+                        return True
+        return False

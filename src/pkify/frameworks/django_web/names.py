@@ -118,3 +118,23 @@ ADMIN_OBJ_METHODS = frozenset(
 )
 # ModelAdmin methods whose `form` parameter is the bound ModelForm of the object.
 ADMIN_FORM_METHODS = frozenset({"save_model", "save_related", "save_form"})
+
+# --- Transactions around requests -------------------------------------------------------------
+
+# Classes whose methods run while a request is handled (Django's and DRF's views, viewsets).
+VIEW_CLASSES = frozenset(
+    {
+        "django.views.View",
+        "django.views.generic.View",
+        "django.views.generic.base.View",
+        "rest_framework.views.APIView",
+        "rest_framework.viewsets.ViewSetMixin",
+        "rest_framework.viewsets.ViewSet",
+        "rest_framework.viewsets.GenericViewSet",
+        "rest_framework.viewsets.ModelViewSet",
+        "rest_framework.viewsets.ReadOnlyModelViewSet",
+        "rest_framework.generics.GenericAPIView",
+    }
+)
+NON_ATOMIC_REQUESTS = frozenset({"django.db.transaction.non_atomic_requests"})
+METHOD_DECORATOR = frozenset({"django.utils.decorators.method_decorator"})

@@ -14,7 +14,7 @@ from ...analysis.facts import Recorder
 from ...analysis.plugin import Plugin
 from ...analysis.state import Function
 from ...analysis.units import hint_lines
-from ...analysis.values import UNKNOWN, ObjectValue, Origin, Value, join_returns
+from ...analysis.values import UNKNOWN, Args, External, ObjectValue, Origin, Value, join_returns
 from ...project.index import Symbol, TypeForm, last
 from ...project.memo import memoized
 from ...project.project import EVERY_FILE
@@ -23,7 +23,7 @@ from ..django_orm.plugin import DjangoORM
 from ..django_orm.values import Instance, ModelClass, QuerySet
 from . import names
 from .catalog import SIGNALS, WebCatalog
-from .values import Admin, Form, Request, SignalArgument, SignalValue, View
+from .values import Admin, Form, NonAtomicRequests, Request, SignalArgument, SignalValue, View
 
 VIEWS = names.SINGLE_OBJECT_VIEWS | names.MULTIPLE_OBJECT_VIEWS
 SENDS = re.compile(r"\.\s*a?send(?:_robust)?\s*\(")
@@ -130,6 +130,28 @@ class DjangoWeb(Plugin):
             return Request()  # `self.request` of a view, a form, a serializer ...
         return None
 
+    def request_databases(self, function: Optional[str], owner: Optional[str], decorators) -> Tuple[str, ...]:
+        """The databases whose transaction a function runs in because it handles requests (a
+        view) and `ATOMIC_REQUESTS` is on for them; () when it is not a view, or opts out with
+        `@transaction.non_atomic_requests` (on the function, or on the class's `dispatch`)."""
+        aliases = self.catalog.atomic_request_databases()
+        if not aliases or not self.catalog.is_view(function, owner):
+            return ()
+        if any(_non_atomic(d) for d in decorators):
+            return ()
+        if owner is not None and self.catalog.non_atomic_view_class(owner):
+            return ()
+        return tuple(sorted(aliases))
+
+    def library_call(self, qualname: str, args: Args, origin: Origin) -> Optional[Value]:
+        if qualname in names.NON_ATOMIC_REQUESTS:  # `@transaction.non_atomic_requests(using=...)`
+            return NonAtomicRequests()
+        if qualname in names.METHOD_DECORATOR:  # `@method_decorator(transaction.non_atomic_requests)`
+            first = args.first()
+            if first is not None and _non_atomic(first.value()):
+                return NonAtomicRequests()
+        return None
+
     def form_field(self, form: str, name: str, origin: Origin) -> Value:
         """`form.cleaned_data[name]`: a row of the model of the queryset a `ModelChoiceField`
         declared on the form class (or its bases) takes, rows for a `ModelMultipleChoiceField`;
@@ -221,3 +243,9 @@ class DjangoWeb(Plugin):
                     roles["form"] = value
         roles.setdefault("request", Request())
         return roles
+
+
+def _non_atomic(decorator: Value) -> bool:
+    return isinstance(decorator, NonAtomicRequests) or (
+        isinstance(decorator, External) and decorator.qualname in names.NON_ATOMIC_REQUESTS
+    )

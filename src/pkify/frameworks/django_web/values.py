@@ -139,3 +139,9 @@ class Admin(ObjectValue):
         if name in ("get_queryset", "filter_queryset"):
             return QuerySet(self.model, origin)
         return super().method_call(state, name, args, origin)
+
+
+@dataclass(frozen=True)
+class NonAtomicRequests(Value):
+    """`transaction.non_atomic_requests(...)` (or `method_decorator` of it): a view that opts out
+    of `ATOMIC_REQUESTS`."""
