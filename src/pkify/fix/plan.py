@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Patt
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
 
+from ..analysis.facts import Fact
 from ..analysis.units import Unit
 from ..analysis.values import Mapping, Sequence as SequenceValue, Value
 from ..diagnostics import Diagnostic, FileResult
@@ -33,7 +34,8 @@ from ..project.files import SourceError, absolute
 from ..project.noqa import without_noqa
 from ..rules import RULES
 from ..rules.arguments import offending
-from . import edits as E
+from . import deferral, edits as E
+from .local import LocalChange, LocalFixer
 from .options import FixOptions, display
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -116,6 +118,7 @@ class FixPlan:
     changed: Dict[str, Tuple[str, str]]  # path -> (old text, new text)
     errors: List[str]
     finished: List[Tuple[str, str]] = field(default_factory=list)  # (path, line): `--compat` code removed
+    local: List[LocalChange] = field(default_factory=list)
 
     def describe(self, path: Optional[str] = None) -> Iterable[str]:
         """One line per task (changed, or left alone and why), for the user; `path`: only those
@@ -136,6 +139,9 @@ class FixPlan:
                 )
             else:
                 yield f"{decision.where}: {name}: left unchanged: {decision.reason}"
+        for change in self.local:
+            if path is None or absolute(Path(change.path)) == absolute(Path(path)):
+                yield change.describe()
         for diagnostic in self.unresolved:
             if path is None or absolute(Path(diagnostic.path)) == absolute(Path(path)):
                 yield (
@@ -145,6 +151,17 @@ class FixPlan:
 
 
 # --- the plan ------------------------------------------------------------------------------------
+
+# The codes whose fix stays where they are reported (no task's signature changes).
+LOCAL_FIXERS: Dict[str, LocalFixer] = {
+    "CEL201": deferral.defer_sends,
+}
+
+
+def signature_codes() -> Set[str]:
+    """The fixable codes whose fix changes what a task receives (CEL101-103): decided per task."""
+    return {code for code, rule in RULES.items() if rule.fixable and code not in LOCAL_FIXERS}
+
 
 
 def plan(session: "Session", paths: Sequence[Path], options: FixOptions, jobs: int = 1) -> FixPlan:
@@ -159,6 +176,8 @@ class Planner:
         self.units: Dict[str, Unit] = {}
         self.parsed: Dict[str, cst.Module] = {}  # files read for `_finish_compat` only
         self.sites: List[Site] = []
+        self.facts: Dict[str, List[Fact]] = {}  # path -> the facts of the file, analysed whole
+        self.decisions: List[Decision] = []
         self.errors: List[str] = []
         # A reference to a task (by qualified name) the analysis found no call in: where, and what.
         self.unexplained: Dict[str, str] = {}
@@ -175,15 +194,18 @@ class Planner:
         named = {
             str(f) for f in files if str(f) in wanted or any(str(f).startswith(w.rstrip("/") + "/") for w in wanted)
         }
-        fixable = {code for code, rule in RULES.items() if rule.fixable}
+        fixable = signature_codes()
         reported: Set[str] = set()
         unresolved: List[Diagnostic] = []
+        local: Dict[str, List[Diagnostic]] = {code: [] for code in LOCAL_FIXERS}
         for file, result in zip(files, results):
             if str(file) not in named:
                 continue
             if result.error:
                 self.errors.append(f"{display(str(file))}: error: {result.error}")
             for diagnostic in result.diagnostics:
+                if diagnostic.code in local:
+                    local[diagnostic.code].append(diagnostic)
                 if diagnostic.code not in fixable:
                     continue
                 if diagnostic.task is None:
@@ -203,13 +225,18 @@ class Planner:
             for decision in decisions:
                 if decision.reason is None:
                     self.plan_edits(decision, file_edits)
+        self.decisions = decisions
+        changes: List[LocalChange] = []
+        for code, fixer in LOCAL_FIXERS.items():
+            if RULES[code].fixable:
+                changes += fixer(self, local[code], file_edits)
         finished = [] if self.options.compat else self._finish_compat(sorted(named), file_edits)
         changed = {}
         for path, edits in file_edits.items():
             new = E.apply_edits(self._module(path), edits).code
             if new != self.sources[path]:
                 changed[path] = (self.sources[path], new)
-        return FixPlan(decisions, unresolved, changed, self.errors, finished)
+        return FixPlan(decisions, unresolved, changed, self.errors, finished, changes)
 
     # --- the second release after `--compat` -----------------------------------------------------
 
@@ -342,6 +369,7 @@ class Planner:
             self.errors.append(f"{display(path)}: error: {error}")
             return
         self.units[path] = unit
+        self.facts[path] = facts
         reported = self._reported(path, facts)
         for fact in facts:
             if isinstance(fact, TaskCall):
@@ -352,7 +380,15 @@ class Planner:
         """Where `check` reports a fixable code in this file (`# noqa` and the settings applied)."""
         diagnostics = self.session.diagnostics(facts, path, Path(path))
         result = without_noqa(FileResult(path, diagnostics), Path(path), self.sources[path])
-        return {(d.line, d.column) for d in result.diagnostics if RULES[d.code].fixable}
+        codes = signature_codes()
+        return {(d.line, d.column) for d in result.diagnostics if d.code in codes}
+
+    def file_facts(self, path: str) -> Optional[Tuple[Unit, List[Fact]]]:
+        """A file analysed whole (its unit is what the edits apply to) and its facts; None when
+        it cannot be read (the error is kept for the output)."""
+        self._analyse(path, self.session.hint)
+        unit = self.units.get(path)
+        return (unit, self.facts[path]) if unit is not None else None
 
     def _definition(self, task: Task) -> Optional[Tuple[Unit, cst.FunctionDef]]:
         path = task.module.path
