@@ -202,6 +202,17 @@ class Session:
     def diagnostics(self, facts: "List[Fact]", display: str, path: Optional[Path] = None) -> List[Diagnostic]:
         """The diagnostics of the selected rules for a file's facts, one per position and code,
         `per-file-ignores` applied (not `# noqa`)."""
+        settings = self.settings.for_file(path, self.root) if path is not None else self.settings
+        context = self.rule_context(display, path)
+        found: Dict[Tuple[int, int, str], Diagnostic] = {}
+        for rule in RULES.values():
+            if settings.wants(rule.code):
+                for diagnostic in rule.check(facts, context):
+                    found.setdefault((diagnostic.line, diagnostic.column, diagnostic.code), diagnostic)
+        return sorted(found.values(), key=lambda d: (d.line, d.column, d.code))
+
+    def rule_context(self, display: str, path: Optional[Path] = None) -> Context:
+        """What the rules (and the fixer) know of the project beyond a file's facts."""
         from .frameworks.celery.plugin import Celery
         from .frameworks.django_orm.plugin import DjangoORM
         from .frameworks.django_web.plugin import DjangoWeb
@@ -219,13 +230,7 @@ class Session:
         def request_databases(where: "CallContext") -> Tuple[str, ...]:
             return web.request_databases(where.function, where.owner, where.decorators)
 
-        context = Context(display, serializer, self.state.plugin(DjangoORM).catalog.label, request_databases)
-        found: Dict[Tuple[int, int, str], Diagnostic] = {}
-        for rule in RULES.values():
-            if settings.wants(rule.code):
-                for diagnostic in rule.check(facts, context):
-                    found.setdefault((diagnostic.line, diagnostic.column, diagnostic.code), diagnostic)
-        return sorted(found.values(), key=lambda d: (d.line, d.column, d.code))
+        return Context(display, serializer, self.state.plugin(DjangoORM).catalog.label, request_databases)
 
     # --- facts, for the fixer ----------------------------------------------------------------------
 

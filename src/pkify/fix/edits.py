@@ -118,6 +118,26 @@ def to_pks(node: cst.BaseExpression, value: Value) -> cst.BaseExpression:
     return pks_of_iterable(node)
 
 
+def send_on_commit(on_commit: str, partial: str, using: Optional[str]) -> Edit:
+    """`task.delay(a, b=1)` -> `transaction.on_commit(functools.partial(task.delay, a, b=1))`,
+    with `using="other"` for a database other than the default one."""
+
+    def edit(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.Call)
+        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        first = cst.Arg(node.func, comma=comma if node.args else cst.MaybeSentinel.DEFAULT)
+        bound = cst.Call(
+            cst.parse_expression(partial), args=[first, *node.args], whitespace_before_args=node.whitespace_before_args
+        )
+        args = [cst.Arg(bound)]
+        if using is not None:
+            database = cst.SimpleString(json.dumps(using))
+            args = [cst.Arg(bound, comma=comma), cst.Arg(database, keyword=cst.Name("using"), equal=_equal(False))]
+        return cst.Call(cst.parse_expression(on_commit), args=args, lpar=node.lpar, rpar=node.rpar)
+
+    return edit
+
+
 def rename_keyword(new_name: str) -> Edit:
     """`order=...` -> `order_id=...`; `{"order": ...}` -> `{"order_id": ...}` (quotes kept)."""
 

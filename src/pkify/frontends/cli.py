@@ -62,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
         "fix",
         help="rewrite call sites to pass primary keys and make each task fetch its rows",
         description="Rewrite the tasks that the named files send model instances or QuerySets to, "
-        "together with every call site of those tasks in the project. Exit status 1 when files "
+        "together with every call site of those tasks in the project, and defer the sends that "
+        "stand in an open transaction to its commit. Exit status 1 when files "
         "were (or, with --diff/--check, would be) changed.",
     )
     fix.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")

@@ -10,6 +10,7 @@ from ...project.index import Symbol, SymbolIndex
 from ...project.memo import memoized
 from ...project.summary import Call, Const, Expr, FunctionSummary, ModuleSummary, Ref, Str, literal
 from . import names
+from .requirements import lowest_celery
 from .values import Task
 
 
@@ -122,6 +123,28 @@ class TaskCatalog:
                             found.add(literal(call.keyword(name)))
         return found.pop() if len(found) == 1 and isinstance(next(iter(found)), str) else None
 
+    @memoized(default=False)
+    def django_task_class(self) -> bool:
+        """Whether the project's tasks are Celery's Django task class (`delay_on_commit()`):
+        Celery 5.4 or later in every requirement file, an app created in a Django project
+        (`DJANGO_SETTINGS_MODULE` set or `config_from_object("django.conf:settings")` where the
+        app is made), and no `task_cls=` of its own."""
+        floor = lowest_celery(self.index.root)
+        if floor is None or floor < (5, 4):
+            return False
+        apps = 0
+        for module in self.index.modules():
+            for value in module.assignments.values():
+                if not isinstance(value, Call) or not isinstance(value.func, Ref):
+                    continue
+                cls = self.index.expr_qualname(module, value.func)
+                if cls is None or not self.index.has_ancestor(cls, names.CELERY_APP_CLASSES):
+                    continue
+                if value.keyword("task_cls") is not None or not _django_fixup(module):
+                    return False
+                apps += 1
+        return apps > 0
+
     def is_task_class(self, qualname: str) -> bool:
         return self.index.has_ancestor(qualname, names.TASK_CLASSES)
 
@@ -139,6 +162,20 @@ class TaskCatalog:
                 if method is not None and method.changes_arguments:
                     return ancestor
         return None
+
+
+def _django_fixup(module: ModuleSummary) -> bool:
+    """The module sets `DJANGO_SETTINGS_MODULE` or reads Django's settings into the app: Celery
+    then installs its Django fix-up (and, from 5.4, its Django task class)."""
+    for call in module.statement_calls:
+        if not isinstance(call, Call) or not isinstance(call.func, Ref) or not call.args:
+            continue
+        first = literal(call.args[0])
+        if call.func.name.endswith("environ.setdefault") and first == "DJANGO_SETTINGS_MODULE":
+            return True
+        if call.func.name.endswith(".config_from_object") and str(first).startswith("django.conf:"):
+            return True
+    return False
 
 
 def _function_task(module: ModuleSummary, qualname: str, function: FunctionSummary, kwargs: Dict[str, Expr]) -> Task:
