@@ -12,12 +12,12 @@ import pytest
 
 from fixture_expectations import FIXTURES, fix_cases
 from pkify import api
-from pkify.api import RULES, FixOptions, Session
-from pkify.fix.plan import Planner
+from pkify.api import FixOptions, Session
+from pkify.fix.plan import LOCAL_FIXERS, Planner, signature_codes
 from pkify.frontends import cli
 from pkify.settings import resolve
 
-FIXABLE = {code for code, rule in RULES.items() if rule.fixable}
+FIXABLE = signature_codes()  # decided per task, argument by argument
 PROJECTS = [case / "before" for case in fix_cases()] + [FIXTURES / "project"]
 
 
@@ -27,14 +27,15 @@ def test_fix_finds_exactly_what_check_reports(root: Path) -> None:
     and nothing else."""
     session = Session.open(root, resolve(root), use_cache=False)
     files = session.project.python_files([root])
+    diagnostics = [d for result in session.check_many([(f, str(f)) for f in files]) for d in result.diagnostics]
     checked: Set[Tuple[str, int, int]] = {
-        (os.path.realpath(d.path), d.line, d.column)
-        for result in session.check_many([(f, str(f)) for f in files])
-        for d in result.diagnostics
-        if d.code in FIXABLE and d.task is not None
+        (os.path.realpath(d.path), d.line, d.column) for d in diagnostics if d.code in FIXABLE and d.task is not None
     }
     planner = Planner(session, FixOptions())
-    planner.plan([root], jobs=1)
+    plan = planner.plan([root], jobs=1)
+    # Each finding of a code fixed where it is reported (CEL201) gets its line in the output.
+    local = {(os.path.realpath(d.path), d.line) for d in diagnostics if d.code in LOCAL_FIXERS}
+    assert local <= {(os.path.realpath(c.path), c.line) for c in plan.local}
     checked_files = {os.path.realpath(f) for f in files}  # not those `extend-exclude` leaves out
     reported = {
         (os.path.realpath(site.path), site.unit.line(a.node), site.unit.column(a.node))

@@ -750,16 +750,26 @@ def _handed_on(unit: Unit, node: cst.CSTNode) -> bool:
         return True
     if isinstance(parent, cst.Arg):
         call = unit.parents().get(parent)
-        name = call.func.attr.value if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) else None
+        if not isinstance(call, cst.Call):
+            return True
+        if _PATCH_OBJECT.search(unit.code(call.func)) and call.args and call.args[0] is parent:
+            return False  # `mock.patch.object(task, "delay")`: a mock takes its place (its assertions are facts)
+        name = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
         return name != "register_task"
     return False
+
+
+_PATCH_OBJECT = re.compile(r"(?:^|\.)patch\.object$")
 
 
 def _statement_text(unit: Unit, node: cst.CSTNode) -> str:
     """The simple statement that holds `node`, on one line, shortened."""
     parents = unit.parents()
-    while node in parents and not isinstance(node, cst.SimpleStatementLine):
+    while node in parents and not isinstance(node, (cst.SimpleStatementLine, cst.Decorator)):
         node = parents[node]
+    if isinstance(node, cst.Decorator):
+        text = "@" + " ".join(unit.code(node.decorator).split())
+        return text if len(text) <= 60 else text[:57] + "..."
     parts = node.body if isinstance(node, cst.SimpleStatementLine) else [node]
     text = " ".join("; ".join(unit.code(part) for part in parts).split())
     return text if len(text) <= 60 else text[:57] + "..."

@@ -10,6 +10,7 @@ from .celery.plugin import Celery
 from .django_orm.plugin import DjangoORM
 from .django_web.plugin import DjangoWeb
 from .drf.plugin import DRF
+from .factory_boy.plugin import FactoryBoy
 from .testing.plugin import Testing
 
-PLUGINS: List[Type[Plugin]] = [DjangoORM, DjangoWeb, DRF, Celery, Testing]
+PLUGINS: List[Type[Plugin]] = [DjangoORM, DjangoWeb, DRF, Celery, Testing, FactoryBoy]

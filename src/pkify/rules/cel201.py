@@ -42,7 +42,7 @@ def check(facts: List[Fact], context: Context) -> Iterator[Diagnostic]:
             end_column,
             task=call.task.qualname if call.task is not None else None,
             function=call.context.function,
-            argument=None,
+            argument=unit.short(node),
         )
 
 

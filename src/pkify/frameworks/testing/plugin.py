@@ -37,10 +37,10 @@ class Testing(Plugin):
 
     def library_call(self, qualname: str, args: Args, origin: Origin) -> Optional[Value]:
         first = args.first()
-        if qualname in PATCH and first is not None and args.keyword("new") is None:
+        if qualname in PATCH and first is not None and args.keyword("new") is None and len(args.positional()) == 1:
             task = self.task_at(first.literal())
             return Patcher(task) if task is not None else None
-        if qualname in PATCH_OBJECT and len(args.positional()) >= 2 and args.keyword("new") is None:
+        if qualname in PATCH_OBJECT and len(args.positional()) == 2 and args.keyword("new") is None:
             owner, name = args.positional()[:2]
             attribute = name.literal()
             if isinstance(attribute, str):
@@ -54,17 +54,32 @@ class Testing(Plugin):
         symbol = self.state.index.resolve_qualname(function.qualname)
         if symbol is None or symbol.kind != "function":
             return {}
-        mocks: List[Optional[Task]] = []
+        mocks: List[Optional[TaskMock]] = []
         for decorator in reversed(symbol.function_summary.decorators):
             if not isinstance(decorator, Call) or decorator.keyword("new") is not None:
                 continue
             qualname = self.state.index.expr_qualname(function.module, decorator.func)
+            if len(decorator.args) > (2 if qualname in PATCH_OBJECT else 1):
+                continue  # `new` given by position: the test gets no mock for it
             if qualname in PATCH and decorator.args and isinstance(decorator.args[0], Str):
-                mocks.append(self.task_at(literal(decorator.args[0])))
+                task = self.task_at(literal(decorator.args[0]))
+                mocks.append(TaskMock(task) if task is not None else None)
             elif qualname in PATCH_OBJECT:
-                mocks.append(None)  # a mock, but which task pkify does not work out here
+                mocks.append(self._patched_method(function, decorator))
         params = [p for p in function.params if p not in ("self", "cls")]
-        return {name: TaskMock(task) for name, task in zip(params, mocks) if task is not None}
+        return {name: mock for name, mock in zip(params, mocks) if mock is not None}
+
+    def _patched_method(self, function: Function, decorator: Call) -> Optional[TaskMock]:
+        """`@mock.patch.object(send_receipt, "delay")`: the mock of a task's method (None when
+        pkify cannot tell what is patched: a mock all the same)."""
+        if len(decorator.args) < 2 or not isinstance(decorator.args[1], Str):
+            return None
+        symbol = self.state.index.expr_symbol(function.module, decorator.args[0])
+        value = self.state.symbol_value(symbol) if symbol is not None and symbol.kind != "external" else None
+        if not isinstance(value, TaskRef) or value.task is None:
+            return None
+        method = literal(decorator.args[1])
+        return TaskMock(value.task, method) if method in celery.TASK_METHODS else None
 
     def call_fact(self, evaluator: Evaluator, node: cst.Call) -> Optional[Fact]:
         """An assertion on a task's mock (`mock.delay.assert_called_with(order)`), or a call of
