@@ -158,3 +158,23 @@ def test_summaries_of_another_shape_are_rebuilt(project: Path, cache_dir: Path) 
     (project / "shop" / "views.py").write_text(VIEWS + "\n")  # something must be analysed again
     warm = check(project)
     assert "Traceback" not in warm.stderr and (warm.returncode, warm.stdout) == (cold.returncode, cold.stdout)
+
+
+def test_a_cache_written_by_other_code_of_the_same_version_is_not_read(
+    project: Path, cache_dir: Path, monkeypatch
+) -> None:
+    """Installs from two commits share a version number: the cache also says which code wrote it
+    (a digest of pkify's sources), so results of older rules are never read by newer ones."""
+    from pkify.project import cache as cache_module
+
+    check(project)
+    main = next(p for p in cache_dir.glob("*.pickle") if not p.name.endswith(".summaries.pickle"))
+
+    def load() -> "cache_module.Cache":
+        loaded = cache_module.Cache(main)
+        loaded._load()
+        return loaded
+
+    assert load().files and load().results
+    monkeypatch.setattr(cache_module, "code_version", lambda: cache_module.__version__ + "+other")
+    assert not load().files and not load().results

@@ -12,6 +12,7 @@ the analysis read (to infer what a function returns) are unchanged. A cache that
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import pickle
@@ -68,6 +69,18 @@ class ResultEntry:
 FORMAT = tuple((cls.__name__, tuple(f.name for f in fields(cls))) for cls in (FileEntry, ResultEntry))
 
 
+@functools.lru_cache(maxsize=None)
+def code_version() -> str:
+    """pkify's version and a digest of its own source files: a cache written by other code is
+    not read (an install from a newer commit keeps the version number)."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.blake2b(digest_size=8)
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return f"{__version__}+{digest.hexdigest()}"
+
+
 def _summaries_format() -> tuple:
     from . import summary
 
@@ -104,7 +117,7 @@ class Cache:
             try:
                 with open(self._summaries_path(), "rb") as file:
                     data = pickle.load(file)
-                if data.get("format") == _summaries_format() and data.get("version") == __version__:
+                if data.get("format") == _summaries_format() and data.get("version") == code_version():
                     self._summaries = data["summaries"]
             except Exception:
                 pass
@@ -131,7 +144,7 @@ class Cache:
         try:
             with open(self.path, "rb") as file:
                 data = pickle.load(file)
-            if data.get("format") != FORMAT or data.get("version") != __version__:
+            if data.get("format") != FORMAT or data.get("version") != code_version():
                 return
             self.files, self.results = data["files"], data["results"]
         except Exception:  # missing, truncated, corrupted, from another version: start afresh
@@ -154,7 +167,7 @@ class Cache:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=".cache.", dir=path.parent)
             with os.fdopen(handle, "wb") as file:
-                pickle.dump({"format": shape, "version": __version__, **data}, file, pickle.HIGHEST_PROTOCOL)
+                pickle.dump({"format": shape, "version": code_version(), **data}, file, pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, path)
         except OSError:  # a read-only home, a full disk: the run still succeeds, uncached
             if temporary is not None:

@@ -139,6 +139,9 @@ class FunctionSummary:
     end: int = 0
     indent: int = 0
     param_calls: Tuple[ParamCall, ...] = ()  # read only in functions the hint points at
+    # What every `return` of a module-level function calls to make its value (`Signal` for
+    # `signal = Signal(...); ...; return signal`): a factory of the project, as its summary says.
+    makes: Optional[Expr] = None
 
 
 @dataclass(eq=False)
@@ -321,6 +324,38 @@ def _param_calls(node) -> Tuple[ParamCall, ...]:
     return tuple(found)
 
 
+def _makes(func) -> Optional[Expr]:
+    """The callee every `return` of the function calls, directly or through a local name assigned
+    once (`signal = Signal(...)`, `return signal`); None when they differ or it is not a call."""
+    made: Dict[str, Optional[ast.AST]] = {}
+    returns: List[ast.AST] = []
+    stack = list(func.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Return):
+            if node.value is None:
+                return None
+            returns.append(node.value)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    value = node.value if isinstance(node, ast.Assign) else None
+                    made[target.id] = value if target.id not in made and isinstance(value, ast.Call) else None
+        stack.extend(ast.iter_child_nodes(node))
+    callees = set()
+    for value in returns:
+        if isinstance(value, ast.Name):
+            value = made.get(value.id)
+        if not isinstance(value, ast.Call):
+            return None
+        callees.add(ast.dump(value.func))
+        callee = value.func
+    return expr(callee) if len(callees) == 1 else None
+
+
 def function_summary(node, prefix: str, lines: Optional[List[str]] = None, hinted: bool = False) -> FunctionSummary:
     return FunctionSummary(
         name=node.name,
@@ -335,6 +370,7 @@ def function_summary(node, prefix: str, lines: Optional[List[str]] = None, hinte
         end=node.end_lineno or node.lineno,
         indent=node.col_offset,
         param_calls=_param_calls(node) if hinted else (),
+        makes=_makes(node) if not prefix and node.returns is None and _returns_value(node, lines) else None,
     )
 
 
@@ -659,7 +695,9 @@ def declarations(summary: ModuleSummary) -> str:
     declarations give the same project index, wherever their lines moved."""
 
     def function(f: FunctionSummary):
-        return (f.qualname, f.params, f.decorators, f.returns, f.returns_value, f.changes_arguments, f.param_calls)
+        return (
+            f.qualname, f.params, f.decorators, f.returns, f.returns_value, f.changes_arguments, f.param_calls, f.makes
+        )
 
     classes = [
         (c.qualname, c.bases, c.decorators, sorted(c.attributes.items()), sorted(c.meta.items()),

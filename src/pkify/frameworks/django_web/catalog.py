@@ -24,13 +24,20 @@ class WebCatalog:
 
     @memoized(default=frozenset())
     def project_signals(self) -> FrozenSet[str]:
-        """The project's own signals: module-level `name = Signal()`."""
+        """The project's own signals: module-level `name = Signal()`, or `name = make(...)` where
+        the project function `make` returns a `Signal(...)` it made."""
+        index = self.index
         found = set()
-        for module in self.index.modules():
+        for module in index.modules():
             for name, value in module.assignments.items():
-                if isinstance(value, Call) and self.index.has_ancestor(
-                    self.index.expr_qualname(module, value.func), names.SIGNAL_CLASSES
-                ):
+                if not isinstance(value, Call):
+                    continue
+                made = index.expr_qualname(module, value.func)
+                factory = index.expr_symbol(module, value.func)
+                if factory is not None and factory.kind == "function" and factory.function_summary.makes is not None:
+                    assert factory.module is not None
+                    made = index.expr_qualname(factory.module, factory.function_summary.makes)
+                if index.has_ancestor(made, names.SIGNAL_CLASSES):
                     found.add(f"{module.name}.{name}")
         return frozenset(found)
 
