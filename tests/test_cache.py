@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+import inprocess
 from small_project import MODELS
 
 HELPERS = """\
@@ -51,9 +51,9 @@ def cache_dir(tmp_path: Path, monkeypatch) -> Path:
 
 
 def check(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pkify", "check", *args, "."], cwd=project, capture_output=True, text=True
-    )
+    # In this process (tests/inprocess.py): each run opens the project again and reads the cache
+    # from disk, as a new process does.
+    return inprocess.run(["check", *args, "."], cwd=project, text=True)
 
 
 def touch(path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import inprocess
 from pkify.frontends.cli import main
 from small_project import MODELS, OFFENDING
 
@@ -17,9 +18,27 @@ from small_project import MODELS, OFFENDING
 
 
 def run(*args: str, cwd: Path, stdin: bytes = b"") -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pkify", *args], cwd=cwd, input=stdin, capture_output=True
-    )
+    """`pkify *args`, run in this process (tests/inprocess.py); test_python_m_pkify_is_the_same
+    shows that a subprocess says the same."""
+    return inprocess.run(args, cwd=cwd, stdin=stdin)
+
+
+@pytest.mark.parametrize(
+    "args, stdin",
+    [
+        (("check", "shop"), b""),
+        (("check", "--format", "json", "--stdin-filename", "shop/views.py", "-"), OFFENDING.encode()),
+        (("check", "nowhere.py"), b""),
+        (("check", "--format", "xml", "."), b""),
+        (("fix", "--diff", "."), b""),
+    ],
+)
+def test_python_m_pkify_is_the_same(project: Path, args, stdin: bytes) -> None:
+    (project / "shop" / "bad.py").write_bytes(b"def broken(:\n")
+    process = subprocess.run([sys.executable, "-m", "pkify", *args], cwd=project, input=stdin, capture_output=True)
+    here = run(*args, cwd=project, stdin=stdin)
+    assert (here.returncode, here.stdout, here.stderr) == (process.returncode, process.stdout, process.stderr)
+    assert process.returncode != 0 and process.stdout + process.stderr
 
 
 def test_findings_exit_1_text_format(project: Path) -> None:

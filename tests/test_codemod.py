@@ -7,8 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from fixture_expectations import FIXTURES
 from test_fix_end_to_end import snapshot
+
+# libcst's codemod tool in a subprocess, over the example project, with its worker processes:
+# with the long runs.
+pytestmark = pytest.mark.slow
 
 
 def test_codemod_matches_pkify_fix(tmp_path: Path) -> None:

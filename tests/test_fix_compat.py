@@ -19,8 +19,13 @@ import sys
 from pathlib import Path
 from typing import Dict, List
 
+import pytest
+
 from fixture_expectations import FIX_FIXTURES, FIXTURES
 from test_fix_end_to_end import run_scenarios, snapshot
+
+# Real Django and Celery workers in subprocesses, across a deploy: with the long runs.
+pytestmark = pytest.mark.slow
 
 COMPAT = FIX_FIXTURES / "compat_rolling_deploy"
 SCENARIOS = Path(__file__).parent / "e2e" / "compat_scenarios.py"

@@ -15,7 +15,13 @@ import sys
 from pathlib import Path
 from typing import Dict
 
+import pytest
+
+import inprocess
 from fixture_expectations import FIXTURES
+
+# Real Django and Celery in subprocesses: with the long runs.
+pytestmark = pytest.mark.slow
 
 SCENARIOS = Path(__file__).parent / "e2e" / "scenarios.py"
 
@@ -40,15 +46,15 @@ def test_example_project_fails_before_and_works_after_the_fix(tmp_path: Path) ->
     assert len(before) >= 10
     assert before == {name: "EncodeError" for name in before}, before
 
-    fix = subprocess.run([sys.executable, "-m", "pkify", "fix", "."], cwd=project, capture_output=True, text=True)
+    fix = inprocess.run(["fix", "."], cwd=project, text=True)  # pkify in this process: tests/inprocess.py
     assert fix.returncode == 1, fix.stderr
     assert "left unchanged" not in fix.stderr, fix.stderr
 
-    check = subprocess.run([sys.executable, "-m", "pkify", "check", "."], cwd=project, capture_output=True, text=True)
+    check = inprocess.run(["check", "."], cwd=project, text=True)
     assert (check.returncode, check.stdout) == (0, ""), check.stdout + check.stderr
 
     fixed = snapshot(project)
-    again = subprocess.run([sys.executable, "-m", "pkify", "fix", "."], cwd=project, capture_output=True, text=True)
+    again = inprocess.run(["fix", "."], cwd=project, text=True)
     assert again.returncode == 0, again.stderr
     assert snapshot(project) == fixed
 

@@ -17,9 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pkify.frontends.cli import main
+
+# A property test over generated projects: with the long runs.
+pytestmark = pytest.mark.slow
 
 MODELS = '''from django.db import models
 

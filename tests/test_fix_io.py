@@ -1,7 +1,9 @@
 """`pkify fix` (and `pkify check`) on bad input and I/O: read-only files and directories, a
 reader that goes away, syntax errors, standard input, files that are not Python.
 
-Every run is a subprocess, as a user meets it. The tests run as root here and maybe in CI:
+What concerns the process (pipes, a reader that goes away, buffering, a named pipe) runs
+`python -m pkify` in a subprocess, as a user meets it; the rest runs pkify's command line in this
+process (tests/inprocess.py). The tests run as root here and maybe in CI:
 root may write a file without any write bit, so "read-only" must come from the permission bits,
 and the tests below mean the same as root and as any other user."""
 
@@ -17,6 +19,7 @@ from typing import Dict
 
 import pytest
 
+import inprocess
 from pkify.fix import apply
 from small_project import OFFENDING, make
 
@@ -84,9 +87,8 @@ def environment(buffered: bool = True) -> Dict[str, str]:
 
 
 def run(*args: str, cwd: Path, stdin: bytes = b"") -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pkify", *args], cwd=cwd, input=stdin, capture_output=True, env=environment()
-    )
+    """`pkify *args` run in this process (tests/inprocess.py), without the cache."""
+    return inprocess.run(args, cwd=cwd, stdin=stdin, env={"PKIFY_NO_CACHE": "1"})
 
 
 def errors(result: subprocess.CompletedProcess) -> list:

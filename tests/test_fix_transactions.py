@@ -12,7 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from fixture_expectations import FIXTURES
+
+# Real Django and Celery in subprocesses: with the long runs.
+pytestmark = pytest.mark.slow
 
 SCENARIOS = Path(__file__).parent / "e2e" / "transaction_scenarios.py"
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -47,6 +47,38 @@ def _describe(found, expected) -> str:
     return f"missing (line, column, code): {missing}\nunexpected: {unexpected}"
 
 
+CLI = [sys.executable, "-m", "pkify", "check", "--format", "json", str(FIXTURES)]
+FLAKE8 = [sys.executable, "-m", "flake8", "--select=CEL", "--isolated", str(FIXTURES)]
+
+
+@pytest.fixture(scope="session")
+def started(request, tmp_path_factory) -> Iterator[Dict[str, Tuple[subprocess.Popen, Path, Path]]]:
+    """The CLI's run over every fixture (when its tests were selected), started before the
+    engine's tests so that it runs on the other core meanwhile: name -> (process, its standard
+    output, its standard error). cli_output waits for it; flake8's run comes after it (and reads
+    the cache it wrote, as a second run over a project does)."""
+    selected = {getattr(item, "originalname", "") for item in request.session.items}
+    wanted = {"cli": CLI} if selected & {"test_cli", "test_flake8_agrees_with_cli"} else {}
+    directory = tmp_path_factory.mktemp("fixture-runs")
+    processes = {}
+    for name, command in wanted.items():
+        out, err = directory / f"{name}.out", directory / f"{name}.err"
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            processes[name] = (subprocess.Popen(command, cwd=REPO, stdout=stdout, stderr=stderr), out, err)
+    yield processes
+    for process, _, _ in processes.values():
+        if process.poll() is None:  # a test failed before its output was read
+            process.kill()
+            process.wait()
+
+
+def _finished(started, name: str) -> Tuple[int, str, str]:
+    process, out, err = started[name]
+    process.wait()
+    return process.returncode, out.read_text(), err.read_text()
+
+
+@pytest.mark.usefixtures("started")
 @pytest.mark.parametrize("path", FILES, ids=fixture_id)
 def test_engine(path: Path) -> None:
     result = _project(path).check(path)
@@ -64,19 +96,14 @@ def test_engine(path: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def cli_output() -> Tuple[Dict[str, list], Dict[str, str]]:
-    process = subprocess.run(
-        [sys.executable, "-m", "pkify", "check", "--format", "json", str(FIXTURES)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
-    assert process.returncode in (0, 1), process.stderr
+def cli_output(started) -> Tuple[Dict[str, list], Dict[str, str]]:
+    returncode, stdout, stderr = _finished(started, "cli")
+    assert returncode in (0, 1), stderr
     by_path: Dict[str, list] = {}
-    for row in json.loads(process.stdout):
+    for row in json.loads(stdout):
         by_path.setdefault(os.path.realpath(row["path"]), []).append(row)
     errors = {}
-    for line in process.stderr.splitlines():
+    for line in stderr.splitlines():
         match = re.match(r"(.+?): error: (.*)", line)
         if match:
             errors[os.path.realpath(match.group(1))] = match.group(2)
@@ -103,13 +130,8 @@ FLAKE8_LINE = re.compile(r"(?P<path>.+?):(?P<line>\d+):(?P<column>\d+): (?P<code
 
 
 @pytest.fixture(scope="session")
-def flake8_output() -> Dict[str, List[Tuple[int, int, str, str]]]:
-    process = subprocess.run(
-        [sys.executable, "-m", "flake8", "--select=CEL", "--isolated", str(FIXTURES)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
+def flake8_output(cli_output) -> Dict[str, List[Tuple[int, int, str, str]]]:
+    process = subprocess.run(FLAKE8, capture_output=True, text=True, cwd=REPO)
     assert process.returncode in (0, 1), process.stderr
     found: Dict[str, list] = {}
     for line in process.stdout.splitlines():

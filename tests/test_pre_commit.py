@@ -18,6 +18,11 @@ from typing import Dict, Tuple
 import pytest
 
 from fixture_expectations import REPO
+from test_readme import ADDRESS, COMMIT, readme_block
+
+# pre-commit builds a virtualenv and pip-installs pkify with its dependencies (from PyPI, into a
+# temporary PRE_COMMIT_HOME): `python -m pytest -m "corpus or slow"` runs these.
+pytestmark = pytest.mark.slow
 
 MODELS = """\
 from django.db import models
@@ -156,6 +161,19 @@ def test_check_hook_on_all_files_reports_the_legacy_code(app: Path, env) -> None
     result = pre_commit("pkify", "--all-files", cwd=app, env=env)
     assert result.returncode == 1
     assert "shop/legacy.py:9:24: CEL101" in result.stdout
+
+
+def test_the_readmes_snippet_works_once_filled_in(app: Path, hook_repo, env) -> None:
+    """The README's `.pre-commit-config.yaml`, as a reader copies it, with the two values it asks
+    for: the repository's address and a commit."""
+    repo, rev = hook_repo
+    snippet = readme_block("pre-commit", "yaml")
+    assert ADDRESS in snippet and COMMIT in snippet
+    (app / ".pre-commit-config.yaml").write_text(snippet.replace(ADDRESS, str(repo)).replace(COMMIT, rev))
+    git("commit", "-q", "--no-verify", "-am", "the README's configuration", cwd=app, env=env)
+    result = pre_commit("--all-files", cwd=app, env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "- hook id: pkify" in result.stdout and "shop/legacy.py:9:24: CEL101" in result.stdout
 
 
 INSTANCE_TASK = """\

@@ -11,10 +11,13 @@ import pytest
 from fixture_expectations import REPO
 from pkify.api import RULES as CODES, Session
 from pkify.frontends.cli import main
+from pkify.fix.plan import LOCAL_FIXERS
 from pkify.frontends.rules_doc import SECTIONS, anchor, document, rule_markdown
 from pkify.settings import Settings
 
 RULES_MD = REPO / "docs" / "rules.md"
+# Codes about what the JSON serializer cannot carry, which pickle carries (their docs say so).
+SILENT_UNDER_PICKLE = frozenset({"CEL104"})
 
 
 def test_docs_rules_md_is_up_to_date() -> None:
@@ -27,7 +30,7 @@ def test_every_section_is_written(code: str) -> None:
     for name, attribute in SECTIONS:
         assert getattr(doc, attribute).strip(), f"{code}: {name} is empty"
         assert f"## {name}\n" in rule_markdown(CODES[code])
-    if code.startswith("CEL1"):  # fixes that change what a task receives: queued messages matter
+    if code.startswith("CEL1") and code not in LOCAL_FIXERS:  # fixes that change what a task receives: queued messages matter
         assert "two steps" in doc.fix_safety and "queued" in doc.fix_safety
 
 
@@ -45,7 +48,8 @@ def _check_module(tmp_path: Path, source: str, serializer: str) -> list:
 @pytest.mark.parametrize("serializer", ["json", "pickle"])
 @pytest.mark.parametrize("code", CODES)
 def test_example_produces_exactly_its_code(tmp_path: Path, code: str, serializer: str) -> None:
-    assert _check_module(tmp_path, CODES[code].doc.example, serializer) == [code]
+    silent = serializer == "pickle" and code in SILENT_UNDER_PICKLE
+    assert _check_module(tmp_path, CODES[code].doc.example, serializer) == ([] if silent else [code])
 
 
 @pytest.mark.parametrize("serializer", ["json", "pickle"])

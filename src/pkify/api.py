@@ -18,10 +18,11 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Tuple
 
+from .baseline import Baseline, BaselineError, coverage, fixed_message, relative_path, shown
 from .diagnostics import Diagnostic, FileResult
 from .fix.apply import unified_diff, write_atomically
 from .fix.options import FixOptions
-from .frameworks.hints import HINT, SEND_METHODS
+from .frameworks.hints import HINT, SEND_HINT, SEND_METHODS
 from .project.cache import Cache
 from .project.files import SourceError, absolute, read_source
 from .project.noqa import without_noqa
@@ -47,6 +48,13 @@ __all__ = [
     "FixOptions",
     "unified_diff",
     "write_atomically",
+    "without_noqa",
+    "Baseline",
+    "BaselineError",
+    "relative_path",
+    "coverage",
+    "fixed_message",
+    "shown",
 ]
 
 
@@ -89,10 +97,15 @@ class Session:
 
     @property
     def hint(self) -> Pattern[str]:
-        """What a line worth analysing looks like: a task call, or a call of a dispatch helper."""
+        """What a line worth analysing looks like: a task call, or a call of a dispatch helper;
+        a task's definition too when the project stores task results (what a task returns
+        matters only then)."""
         if self._hint is None:
+            from .frameworks.celery.plugin import Celery
+
+            base = HINT if self.state.plugin(Celery).results.may_store() else SEND_HINT
             names = sorted(self.dispatchers)
-            self._hint = re.compile(f"{HINT.pattern}|\\b(?:{'|'.join(names)})\\s*\\(") if names else HINT
+            self._hint = re.compile(f"{base.pattern}|\\b(?:{'|'.join(names)})\\s*\\(") if names else base
         return self._hint
 
     def _worth_analysing(self, entry) -> bool:
@@ -213,6 +226,7 @@ class Session:
 
     def rule_context(self, display: str, path: Optional[Path] = None) -> Context:
         """What the rules (and the fixer) know of the project beyond a file's facts."""
+        from .frameworks.celery.encoding import Encoding
         from .frameworks.celery.plugin import Celery
         from .frameworks.django_orm.plugin import DjangoORM
         from .frameworks.django_web.plugin import DjangoWeb
@@ -230,7 +244,16 @@ class Session:
         def request_databases(where: "CallContext") -> Tuple[str, ...]:
             return web.request_databases(where.function, where.owner, where.decorators)
 
-        return Context(display, serializer, self.state.plugin(DjangoORM).catalog.label, request_databases)
+        celery = self.state.plugin(Celery)
+        return Context(
+            display,
+            serializer,
+            self.state.plugin(DjangoORM).catalog.label,
+            request_databases,
+            stored_result=celery.results.stored,
+            registered_types=Encoding(self.state.index).registered,
+            sends_on_commit=lambda task: task is not None and tasks.sends_on_commit(task),
+        )
 
     # --- facts, for the fixer ----------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from .project.files import DEFAULT_EXCLUDE, Excluder
+from .project.files import DEFAULT_EXCLUDE, Excluder, absolute
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,6 +46,9 @@ class Settings:
     # project root) and the codes not reported in the files they match.
     per_file_ignores: PerFileIgnores = ()
     root: Optional[Path] = field(default=None, compare=False)
+    # The baseline file (pkify.baseline), an absolute path: what is reported, not what is found,
+    # so it is left out of the settings' repr, which keys the cache.
+    baseline: Optional[str] = field(default=None, compare=False, repr=False)
 
     @property
     def excludes(self) -> Tuple[str, ...]:
@@ -82,7 +85,7 @@ LIST_KEYS = {
 }
 
 
-KNOWN_KEYS = (*LIST_KEYS, "serializer", "per-file-ignores")
+KNOWN_KEYS = (*LIST_KEYS, "serializer", "per-file-ignores", "baseline")
 
 
 def split_list(value: str) -> Tuple[str, ...]:
@@ -165,6 +168,11 @@ def apply_mapping(settings: Settings, mapping: Mapping[str, Any], source: str) -
         if key == "per-file-ignores":
             changes["per_file_ignores"] = check_per_file_ignores(value, source)
             continue
+        if key == "baseline":
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{source}: `baseline` must be a file path (a string), not {value!r}")
+            changes["baseline"] = value.strip()
+            continue
         attribute = LIST_KEYS.get(key)
         if attribute is None:
             known = ", ".join(sorted(KNOWN_KEYS))
@@ -195,7 +203,10 @@ def read_pyproject(root: Path, settings: Optional[Settings] = None) -> Settings:
     table = data.get("tool", {}).get("pkify", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.pkify] must be a table")
-    return apply_mapping(settings, table, f"{path} [tool.pkify]")
+    settings = apply_mapping(settings, table, f"{path} [tool.pkify]")
+    if "baseline" in table and settings.baseline is not None:  # relative to the pyproject.toml's directory
+        settings = replace(settings, baseline=str(absolute(path.parent / settings.baseline)))
+    return settings
 
 
 # Keys whose command-line or flake8 value adds to the file's instead of replacing it.
@@ -206,7 +217,8 @@ def resolve(root: Path, overrides: Optional[Mapping[str, Any]] = None, known_cod
     """The one merge rule of every front end: `[tool.pkify]` of `root/pyproject.toml`, then the
     `overrides` given on the command line or in flake8's configuration (attribute names of
     `Settings`; None: not given). `extend_exclude` and `per_file_ignores` add to the file's;
-    every other key replaces it. Codes that name no rule (`known_codes`) are an error."""
+    every other key replaces it. `baseline` in the file is relative to its directory; front ends
+    give it absolute. Codes that name no rule (`known_codes`) are an error."""
     settings = read_pyproject(root)
     changes: Dict[str, Any] = {}
     for key, value in (overrides or {}).items():

@@ -35,6 +35,7 @@ from .values import (
     Pending,
     Scalar,
     Sequence,
+    SetValue,
     Subscript,
     Value,
     join,
@@ -179,7 +180,7 @@ class Evaluator:
             return self.lazy_value(node.expression)
         if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
             kind = {cst.List: "list", cst.Tuple: "tuple", cst.Set: "set"}[type(node)]
-            return Sequence(tuple(self.elements(node.elements)), kind)
+            return Sequence(tuple(self.elements(node.elements)), kind, self.origin(node))
         if isinstance(node, cst.Dict):
             return self.dict_display(node)
         if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
@@ -283,6 +284,11 @@ class Evaluator:
     def comprehension(self, node) -> Value:
         env = self.comprehension_env(node.for_in)
         element = self.inner(env).value(node.elt)
+        if isinstance(node, cst.SetComp):  # `{t.name for t in tags}`: a set, unless of rows
+            return SetValue.of(self._collected(element), element, self.origin(node))
+        return self._collected(element)
+
+    def _collected(self, element: Value) -> Value:
         if isinstance(element, Sequence):  # `[(o, 1) for o in orders]`: the first element that counts
             element = next(
                 (
@@ -395,6 +401,11 @@ class Evaluator:
     def scan(self, node: cst.CSTNode) -> None:
         """Visit every call in `node` with the names bound where it stands (comprehension
         variables, lambda parameters, walrus targets), recording what the plugins find."""
+        kind = type(node)
+        if kind not in _SCANNED_APART:  # most nodes: their children (checked by type: cheap)
+            for child in iter_children(node):
+                self.scan(child)
+            return
         if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             self.scan_comprehension(node)
             return
@@ -440,6 +451,12 @@ class Evaluator:
             evaluator.scan(node.elt)
 
 
+# The nodes `scan` handles by themselves (libcst's node classes are final: compared by type).
+_SCANNED_APART = frozenset(
+    {cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp, cst.Lambda, cst.FunctionDef, cst.ClassDef,
+     cst.NamedExpr, cst.Call}
+)
+
 _NOT_CHILDREN = ("whitespace", "lpar", "rpar", "comma", "semicolon", "colon", "equal", "operator", "dot")
 _child_fields: Dict[type, Tuple[str, ...]] = {}
 
@@ -453,12 +470,25 @@ def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         _child_fields[type(node)] = names
     for name in names:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif isinstance(value, (list, tuple)):
+        kind = type(value)
+        if kind is list or kind is tuple:
             for item in value:
-                if isinstance(item, cst.CSTNode):
+                if _is_node(type(item)):
                     yield item
+        elif _is_node(kind):
+            yield value
+
+
+_node_types: Dict[type, bool] = {}
+
+
+def _is_node(kind: type) -> bool:
+    """`issubclass(kind, cst.CSTNode)`, remembered per type (libcst's node classes are ABCs,
+    whose checks are slow, and this is asked millions of times)."""
+    known = _node_types.get(kind)
+    if known is None:
+        known = _node_types[kind] = issubclass(kind, cst.CSTNode)
+    return known
 
 
 def _names_read(node: cst.CSTNode) -> Iterator[str]:

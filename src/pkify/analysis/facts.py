@@ -1,11 +1,11 @@
 """Facts: what the walker records about the calls it meets, once, for the rules to read.
 
-A plugin recognises a call as one it cares about (a task call) and returns a `Fact`; the
-recorder stamps it with where it stands (`CallContext`): the enclosing function and class, their
-decorators, the `with` blocks open around it, the calls it is passed to (a lambda or
-`functools.partial` given to `transaction.on_commit`, a local function given to it by name), the
-loops around it, and the context of the function that defines a nested one. Rules read facts;
-they never walk syntax.
+A plugin recognises a call (a task call) or a `return` statement (what a task returns) as one
+it cares about and returns a `Fact`; the recorder stamps it with where it stands
+(`CallContext`): the enclosing function and class, their decorators, the `with` blocks open
+around it, the calls it is passed to (a lambda or `functools.partial` given to
+`transaction.on_commit`, a local function given to it by name), the loops around it, and the
+context of the function that defines a nested one. Rules read facts; they never walk syntax.
 """
 
 from __future__ import annotations
@@ -101,6 +101,21 @@ class Recorder:
         if self.quiet or not self.calls or id(node) in self._seen:
             return
         fact = self.state.call_fact(evaluator, node)
+        if fact is None:
+            return
+        self._seen.add(id(node))
+        fact.unit = self.unit
+        fact.context = self.context()
+        self.facts.append(fact)
+        if self.observe is not None:
+            self.observe(fact, evaluator)
+
+    def returned(self, evaluator: "Evaluator", node: "cst.Return", value: Value) -> None:
+        """A `return` statement met with the value it returns (still lazy): a plugin may record
+        it (what a task returns)."""
+        if self.quiet or not self.calls or id(node) in self._seen:
+            return
+        fact = self.state.return_fact(evaluator, node, value)
         if fact is None:
             return
         self._seen.add(id(node))

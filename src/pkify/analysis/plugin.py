@@ -88,6 +88,11 @@ class Plugin:
         """A call this plugin records (a task call), else None."""
         return None
 
+    def return_fact(self, evaluator: "Evaluator", node: "cst.Return", value: Value) -> "Optional[Fact]":
+        """A `return` statement this plugin records (what a task returns), else None. `value`
+        may be lazy: `evaluator.force(value)` when it matters."""
+        return None
+
     # --- summaries -------------------------------------------------------------------------------
 
     def assignment_value(self, symbol: "Symbol") -> Optional[Value]:

@@ -46,6 +46,8 @@ from .values import (
     Pending,
     Scalar,
     Sequence as SequenceValue,
+    SetValue,
+    LibraryInstance,
     Value,
     join_assigned,
     join_returns,
@@ -363,11 +365,18 @@ class InferenceState:
                 return found if found is not None else positional[1].value()
             return positional[1].value()
         sort_options = all(a.keyword in ("key", "reverse") for a in args.items[1:])
+        if qualname in SETS and not args.items:  # `set()`
+            return SetValue(UNKNOWN, origin, qualname)
         if qualname in BUILTIN_CONTAINERS and len(positional) == 1 and args.items[0] is positional[0] and sort_options:
             inner = positional[0].value()
             if isinstance(inner, SequenceValue):
-                return SequenceValue(inner.items, "list" if qualname != "tuple" else "tuple")
-            return inner.iterate(self).collected(origin)
+                kind = qualname if qualname in SETS else "list" if qualname != "tuple" else "tuple"
+                return SequenceValue(inner.items, kind, origin)
+            element = inner.iterate(self)
+            collected = element.collected(origin)
+            return SetValue.of(collected, element, origin, qualname) if qualname in SETS else collected
+        if qualname in LIBRARY_CLASSES:  # `timedelta(days=1)`
+            return LibraryInstance(LIBRARY_CLASSES[qualname], origin)
         if qualname == "dict":  # `dict(other, key=value)`: the keywords replace what `other` holds
             entries: List[Entry] = []
             for a in args.items:
@@ -739,10 +748,18 @@ class InferenceState:
             )
             if not related:
                 continue
-            lines = self.source_lines(candidate.path) or ()
-            for line in lines:
-                stripped = line.lstrip()
-                if summary.name not in line or stripped.startswith(("def ", "async def ", "import ", "from ", "#")):
+            text = self.source(candidate.path)
+            if text is None:
+                continue
+            seen: Set[int] = set()
+            for match in re.finditer(rf"\b{re.escape(summary.name)}\b", text):
+                start = text.rfind("\n", 0, match.start()) + 1
+                if start in seen:
+                    continue
+                seen.add(start)
+                end = text.find("\n", match.end())
+                line = text[start : end if end >= 0 else len(text)]
+                if line.lstrip().startswith(("def ", "async def ", "import ", "from ", "#")):
                     continue
                 if _used_as_value(line, summary.name):
                     return True
@@ -793,6 +810,13 @@ class InferenceState:
     def call_fact(self, evaluator: Evaluator, node: cst.Call):
         for plugin in self.plugins:
             fact = plugin.call_fact(evaluator, node)
+            if fact is not None:
+                return fact
+        return None
+
+    def return_fact(self, evaluator: Evaluator, node: cst.Return, value: Value):
+        for plugin in self.plugins:
+            fact = plugin.return_fact(evaluator, node, value)
             if fact is not None:
                 return fact
         return None
@@ -865,6 +889,10 @@ def _assignments(statement: cst.CSTNode) -> List[Tuple[cst.BaseExpression, Optio
 
 RECENT_FILES = 64  # files kept read (see `InferenceState._read`)
 CASTS = frozenset({"typing.cast", "typing_extensions.cast"})
+SETS = frozenset({"set", "frozenset"})
+# Classes of the standard library whose calls pkify follows as instances of them (the plugins
+# add the names a framework re-exports them under).
+LIBRARY_CLASSES = {"datetime.timedelta": "datetime.timedelta"}
 TYPED_DICTS = frozenset({"typing.TypedDict", "typing_extensions.TypedDict"})
 KEY_QUALIFIERS = ("NotRequired[", "Required[", "ReadOnly[")
 SCALAR_TYPES = frozenset({"bool", "int", "str", "float", "bytes"})

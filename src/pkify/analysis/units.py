@@ -49,7 +49,14 @@ def parse_ast(source: str) -> Optional[ast.Module]:
 
 
 def hint_lines(source: str, hint: Pattern[str]) -> Set[int]:
-    return {source.count("\n", 0, m.start()) + 1 for m in hint.finditer(source)}
+    """The lines (1-based) where `hint` matches; newlines counted once, from match to match."""
+    lines: Set[int] = set()
+    line, position = 1, 0
+    for match in hint.finditer(source):
+        line += source.count("\n", position, match.start())
+        position = match.start()
+        lines.add(line)
+    return lines
 
 
 def _first_line(node) -> int:

@@ -223,7 +223,8 @@ class Sequence(Value):
     """A tuple or list written out (`(order, 5)`), element by element."""
 
     items: Tuple[Item, ...]
-    kind: str = "tuple"  # "tuple", "list", "set"
+    kind: str = "tuple"  # "tuple", "list", "set", "frozenset"
+    origin: Origin = field(default=NO_ORIGIN, compare=False)  # the display (a set's evidence)
 
     def same_as(self, other: Value) -> bool:
         return self is other  # the nodes matter to a rewrite: two displays are never one
@@ -259,7 +260,7 @@ class Sequence(Value):
         for mine, theirs in zip(self.items, other.items):
             value = join(mine.value, theirs.value) or UNKNOWN
             items.append(Item(value, mine.node if mine.node is theirs.node else None))
-        return Sequence(tuple(items), self.kind)
+        return Sequence(tuple(items), self.kind, self.origin)
 
     def collected(self, origin: Optional[Origin]) -> Value:
         return Collection(Sequence(tuple(Item(item.value) for item in self.items), self.kind))
@@ -267,7 +268,66 @@ class Sequence(Value):
     def with_origin(self, origin: Origin) -> Value:
         # The nodes of a tuple a function built stay behind, in the function: a diagnostic
         # points at the call instead.
-        return Sequence(tuple(Item(item.value) for item in self.items), self.kind)
+        return Sequence(tuple(Item(item.value) for item in self.items), self.kind, origin)
+
+
+@dataclass(frozen=True)
+class SetValue(Value):
+    """A set or frozenset built by a call or a comprehension (`set()`, `frozenset(tags)`,
+    `{t.name for t in tags}`) whose elements are not values a plugin collects on its own (rows
+    collected stay rows): `element` is what each element is. Written-out sets are `Sequence`s of
+    kind "set"."""
+
+    element: Value
+    origin: Origin = field(compare=False)
+    kind: str = "set"  # "set" or "frozenset"
+
+    @property
+    def pk(self) -> bool:
+        """A set of primary keys (`{o.pk for o in orders}`)."""
+        return isinstance(self.element, Scalar) and self.element.pk
+
+    def iterate(self, state: "InferenceState") -> Value:
+        return self.element
+
+    def join_same(self, other: Value) -> Value:
+        assert isinstance(other, SetValue)
+        return SetValue(join(self.element, other.element) or UNKNOWN, self.origin, self.kind)
+
+    def join_other(self, other: Value) -> Value:
+        """A written-out set of plain values on the other path (`{"a"} if flag else set()`): a
+        set either way. A written-out set of anything else (rows) is not told apart."""
+        if not isinstance(other, Sequence) or other.kind != self.kind:
+            return UNKNOWN
+        if not all(isinstance(item.value, Scalar) for item in other.items):
+            return UNKNOWN
+        element: Optional[Value] = self.element
+        for item in other.items:
+            element = join(element, item.value)
+        return SetValue(element or UNKNOWN, self.origin, self.kind)
+
+    def with_origin(self, origin: Origin) -> Value:
+        return replace(self, origin=origin)
+
+    @staticmethod
+    def of(collected: Value, element: Value, origin: Origin, kind: str = "set") -> Value:
+        """A set of `element`s, where collecting them gives `collected`: the set, unless a
+        plugin collects such elements as a value of its own (rows)."""
+        if isinstance(collected, (Scalar, Unknown, Collection)):
+            return SetValue(element, origin, kind)
+        return collected
+
+
+@dataclass(frozen=True)
+class LibraryInstance(Value):
+    """An instance of a class from outside the project that pkify knows by name (the standard
+    library's `datetime.timedelta(...)`, see `state.LIBRARY_CLASSES`)."""
+
+    qualname: str
+    origin: Origin = field(compare=False)
+
+    def with_origin(self, origin: Origin) -> Value:
+        return replace(self, origin=origin)
 
 
 @dataclass(frozen=True)

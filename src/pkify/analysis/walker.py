@@ -157,7 +157,10 @@ class Walker:
     def _Return(self, node: cst.Return, env: Env) -> Optional[Env]:
         if node.value is not None:
             self.scan(node.value)
-            self.returns.append(self.ev.lazy_value(node.value))
+            value = self.ev.lazy_value(node.value)
+            self.returns.append(value)
+            if self.recorder is not None:
+                self.recorder.returned(self.ev, node, value)
         else:
             self.returns.append(NONE)
         return Dead

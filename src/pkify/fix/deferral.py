@@ -72,9 +72,9 @@ def defer_sends(
 
 def _in_transaction(planner: "Planner", path: str, call: TaskCall) -> bool:
     """A send of a changed task that CEL201 would report (and `# noqa: CEL201` does not silence)."""
-    if call.method not in transactions.SENDS or transactions.deferred(call.context):
-        return False
     context = planner.session.rule_context(path, Path(path))
+    if call.method not in transactions.SENDS or transactions.waits_for_commit(call, context):
+        return False
     if transactions.transaction_around(call, context) is None:
         return False
     unit = call.unit

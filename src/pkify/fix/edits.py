@@ -114,7 +114,10 @@ def to_pks(node: cst.BaseExpression, value: Value) -> cst.BaseExpression:
         and not node.args[0].keyword
         and not node.args[0].star
     ):
-        return pks_of_queryset(node.args[0].value)
+        inner = node.args[0].value
+        if isinstance(inner, (cst.List, cst.Tuple, cst.Set, cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+            return pks_of_iterable(inner)  # `set([a, b])`: the rows written out, not a QuerySet
+        return pks_of_queryset(inner)
     return pks_of_iterable(node)
 
 
@@ -125,7 +128,10 @@ def send_on_commit(on_commit: str, partial: str, using: Optional[str]) -> Edit:
     def edit(node: cst.CSTNode) -> cst.CSTNode:
         assert isinstance(node, cst.Call)
         comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        first = cst.Arg(node.func, comma=comma if node.args else cst.MaybeSentinel.DEFAULT)
+        # Arguments written one per line stay so: the task's method gets a line of its own.
+        spread = isinstance(node.whitespace_before_args, cst.ParenthesizedWhitespace)
+        after = cst.Comma(whitespace_after=node.whitespace_before_args) if spread else comma
+        first = cst.Arg(node.func, comma=after if node.args else cst.MaybeSentinel.DEFAULT)
         bound = cst.Call(
             cst.parse_expression(partial), args=[first, *node.args], whitespace_before_args=node.whitespace_before_args
         )

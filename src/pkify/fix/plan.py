@@ -34,7 +34,7 @@ from ..project.files import SourceError, absolute
 from ..project.noqa import without_noqa
 from ..rules import RULES
 from ..rules.arguments import offending
-from . import deferral, edits as E
+from . import deferral, edits as E, returns, serializable
 from .local import LocalChange, LocalFixer
 from .options import FixOptions, display
 
@@ -155,6 +155,8 @@ class FixPlan:
 # The codes whose fix stays where they are reported (no task's signature changes).
 LOCAL_FIXERS: Dict[str, LocalFixer] = {
     "CEL201": deferral.defer_sends,
+    "CEL104": serializable.fix_values,
+    "CEL105": returns.fix_returns,
 }
 
 

@@ -10,11 +10,24 @@ import argparse
 import itertools
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .. import __version__
-from ..api import RULES, FixOptions, Session, unified_diff, write_atomically
+from ..api import (
+    RULES,
+    Baseline,
+    BaselineError,
+    FixOptions,
+    Session,
+    coverage,
+    fixed_message,
+    relative_path,
+    shown,
+    unified_diff,
+    write_atomically,
+)
 from ..diagnostics import FileResult
 from ..fix.apply import WriteError, read_only
 from ..fix.options import display
@@ -52,11 +65,23 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--statistics", action="store_true", help="count the findings of each code, after them")
     check.add_argument("--show-source", action="store_true",
                        help="show each finding's line, with a caret under its column (text format)")
+    check.add_argument("--baseline", type=Path, metavar="FILE",
+                       help="report only the findings that are not in this baseline file (also: `baseline` in "
+                       "[tool.pkify])")
+    baseline = check.add_mutually_exclusive_group()
+    baseline.add_argument("--write-baseline", type=Path, metavar="FILE",
+                          help="write the findings to this baseline file (its entries for files not checked "
+                          "are kept) and report none of them")
+    baseline.add_argument("--prune-baseline", action="store_true",
+                          help="remove the findings fixed since from the baseline file; it never grows")
     _project_options(check)
     check.add_argument("--stdin-filename", help="the file name to use for standard input")
 
     rule = commands.add_parser("rule", help="explain a code (or list them all)")
     rule.add_argument("code", nargs="?", metavar="CODE", help="e.g. CEL101; without it, every code")
+
+    commands.add_parser("lsp", help="run the language server for editors, over standard input and output "
+                        "(needs the lsp extra: pip install 'pkify[lsp]')")
 
     fix = commands.add_parser(
         "fix",
@@ -119,6 +144,8 @@ def _settings(root: Path, args: argparse.Namespace) -> Settings:
         for key in ("select", "ignore", "exclude", "extend_exclude", "task_decorators", "model_bases",
                     "serializer", "per_file_ignores")
     }
+    baseline = getattr(args, "baseline", None)
+    overrides["baseline"] = str(absolute(baseline)) if baseline is not None else None
     return resolve(root, overrides, tuple(RULES))
 
 
@@ -127,14 +154,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "check" and args.show_source and args.format != "text":
         parser.error("--show-source works with --format text only")
+    if args.command == "check" and args.write_baseline and args.baseline:
+        parser.error("--write-baseline FILE writes the baseline; it cannot be given with --baseline")
     try:
+        if args.command == "lsp":
+            return _lsp()
         if args.command == "rule":
             status = _rule(args.code)
         else:
             status = with_deep_stack(_fix if args.command == "fix" else _check, args)
         sys.stdout.flush()  # here, not at exit, where a closed pipe could no longer be caught
         return status
-    except ConfigError as error:
+    except (ConfigError, BaselineError) as error:
         print(f"pkify: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # `pkify check . | head`: the reader has gone, and that is fine
@@ -318,7 +349,9 @@ def _check(args: argparse.Namespace) -> int:
             display = os.path.join(raw, os.path.relpath(file, absolute(path))) if path.is_dir() else raw
             groups.setdefault(root_of(file), []).append((next(counter), file, display, None, walk_root))
 
+    baselines = _baselines(args, {root: settings_for(root) for root in groups})  # read before the work
     results: List[Tuple[int, FileResult]] = []
+    where: Dict[int, Tuple[Path, Path]] = {}  # order -> (root, absolute file)
     jobs = args.jobs or os.cpu_count() or 1
     for root, files in groups.items():
         settings = settings_for(root)
@@ -326,6 +359,7 @@ def _check(args: argparse.Namespace) -> int:
         excluder = Excluder(settings.excludes, root)
         on_disk = []
         for order, file, display, source, walked_from in files:
+            where[order] = (root, absolute(file))
             if source is not None:
                 results.append((order, session.check(file, source, display)))
             elif walked_from == root or not excluder.excluded_anywhere(file):
@@ -333,8 +367,82 @@ def _check(args: argparse.Namespace) -> int:
         checked = session.check_many([(file, display) for _, file, display in on_disk], jobs=jobs)
         results.extend((order, result) for (order, _, _), result in zip(on_disk, checked))
         session.save()
-    ordered = [result for _, result in sorted(results, key=lambda r: r[0])]
+    results.sort(key=lambda r: r[0])
+    if baselines:
+        results = _against_baselines(results, where, baselines, settings_for, args)
+    ordered = [result for _, result in results]
     return _report(ordered, args, stdin_source)
+
+
+def _baselines(args: argparse.Namespace, settings: Dict[Path, Settings]) -> Dict[Path, Tuple[Path, Baseline]]:
+    """root -> (the baseline file, its findings) for the roots that have one: `--write-baseline`'s
+    for every root (an empty one when the file does not exist yet), else `--baseline` or
+    `[tool.pkify]`'s. Read once per file; BaselineError when one cannot be used."""
+    read: Dict[Path, Baseline] = {}
+    found: Dict[Path, Tuple[Path, Baseline]] = {}
+    for root, root_settings in settings.items():
+        if args.write_baseline is not None:
+            path = absolute(args.write_baseline)
+        elif root_settings.baseline is not None:
+            path = Path(root_settings.baseline)
+        else:
+            continue
+        if path not in read:
+            read[path] = Baseline.read(path, missing_ok=args.write_baseline is not None)
+        found[root] = (path, read[path])
+    if args.prune_baseline and not found:
+        raise ConfigError("--prune-baseline needs a baseline: --baseline FILE, or `baseline` in [tool.pkify]")
+    return found
+
+
+def _against_baselines(
+    results: List[Tuple[int, FileResult]],
+    where: Dict[int, Tuple[Path, Path]],
+    baselines: Dict[Path, Tuple[Path, Baseline]],
+    settings_for: Callable[[Path], Settings],
+    args: argparse.Namespace,
+) -> List[Tuple[int, FileResult]]:
+    """The results less the findings their baseline holds; what was fixed since, said on
+    stderr; with --write-baseline or --prune-baseline, the file rewritten first."""
+    kept: Dict[int, FileResult] = dict(results)
+    files: Dict[Path, Dict[str, Callable[[str], bool]]] = {}  # baseline -> checked file -> wants(code)
+    findings: Dict[Path, List[Tuple[int, int, str]]] = {}  # baseline -> (order, index, file)
+    for order, result in results:
+        root, file = where[order]
+        if root not in baselines or result.error is not None:
+            continue  # a file that could not be checked says nothing of its entries
+        path = baselines[root][0]
+        relative = relative_path(file, root)
+        files.setdefault(path, {})[relative] = settings_for(root).for_file(file, root).wants
+        findings.setdefault(path, []).extend((order, index, relative) for index in range(len(result.diagnostics)))
+    for path, baseline in dict(baselines.values()).items():
+        roots = [root for root, (other, _) in baselines.items() if other == path]
+        covered = coverage(files.get(path, {}), roots)
+        entries = findings.get(path, [])
+        pairs = [(relative, kept[order].diagnostics[index]) for order, index, relative in entries]
+        comparison = baseline.compare(pairs)
+        if args.write_baseline is not None:
+            baseline = comparison.updated(covered)
+            baseline.write(path)
+            comparison = baseline.compare(pairs)
+            print(f"pkify: baseline: wrote {len(baseline)} finding(s) to {shown(path)}", file=sys.stderr)
+        elif args.prune_baseline:
+            fixed = comparison.fixed(covered)
+            if fixed:
+                comparison.pruned(covered).write(path)
+            print(f"pkify: baseline: removed {fixed} fixed finding(s) from {shown(path)}", file=sys.stderr)
+        else:
+            fixed = comparison.fixed(covered)
+            if fixed:
+                print(fixed_message(fixed, path, "run with --prune-baseline"), file=sys.stderr)
+        known: Dict[int, Set[int]] = {}
+        for number in comparison.known:
+            order, index, _ = entries[number]
+            known.setdefault(order, set()).add(index)
+        for order, indexes in known.items():
+            result = kept[order]
+            kept[order] = replace(result, diagnostics=[d for i, d in enumerate(result.diagnostics) if i not in indexes])
+    return [(order, kept[order]) for order, _ in results]
 
 
 def _report(results: List[FileResult], args: argparse.Namespace, stdin_source: Optional[str] = None) -> int:
@@ -370,6 +478,17 @@ def _line_reader(stdin_name: str, stdin_source: Optional[str]) -> reporters.Line
         return lines[number - 1] if 0 < number <= len(lines) else None
 
     return line
+
+
+def _lsp() -> int:
+    try:
+        from .lsp import serve
+    except ImportError as error:
+        if (error.name or "").split(".")[0] not in ("pygls", "lsprotocol"):
+            raise
+        print("pkify lsp needs the lsp extra: pip install 'pkify[lsp]'", file=sys.stderr)
+        return EXIT_USAGE
+    return serve()
 
 
 def _rule(code: Optional[str]) -> int:

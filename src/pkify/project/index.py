@@ -297,17 +297,21 @@ class SymbolIndex:
                 return self.member(owner, name)
         return None
 
-    @memoized(default=())
     def subclasses(self, qualname: str) -> Tuple[str, ...]:
         """The project classes that have the class among their ancestors (itself left out)."""
-        return tuple(
-            sorted(
-                found
-                for module in self.modules()
-                for found in (f"{module.name}.{q}" for q in module.classes)
-                if found != qualname and qualname in self.ancestry(found)
-            )
-        )
+        return self._descendants().get(qualname, ())
+
+    @memoized(default={})
+    def _descendants(self) -> Dict[str, Tuple[str, ...]]:
+        """Every class's project subclasses, from one pass over the project's classes."""
+        found: Dict[str, List[str]] = {}
+        for module in self.modules():
+            for local in module.classes:
+                cls = f"{module.name}.{local}"
+                for ancestor in self.ancestry(cls):
+                    if ancestor != cls:
+                        found.setdefault(ancestor, []).append(cls)
+        return {ancestor: tuple(sorted(set(classes))) for ancestor, classes in found.items()}
 
     def class_method(self, class_qualname: Optional[str], name: str) -> Optional[Symbol]:
         """A method defined by a project class or one of its project ancestors."""

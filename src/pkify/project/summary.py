@@ -142,6 +142,9 @@ class FunctionSummary:
     # What every `return` of a module-level function calls to make its value (`Signal` for
     # `signal = Signal(...); ...; return signal`): a factory of the project, as its summary says.
     makes: Optional[Expr] = None
+    # An `apply_async` / `delay` of a task class that sends from `transaction.on_commit(...)`
+    # (pretix's TransactionAwareTask): its sends wait for the commit.
+    sends_on_commit: bool = False
 
 
 @dataclass(eq=False)
@@ -371,6 +374,18 @@ def function_summary(node, prefix: str, lines: Optional[List[str]] = None, hinte
         indent=node.col_offset,
         param_calls=_param_calls(node) if hinted else (),
         makes=_makes(node) if not prefix and node.returns is None and _returns_value(node, lines) else None,
+        sends_on_commit=node.name in ("apply_async", "delay") and _calls_on_commit(node),
+    )
+
+
+def _calls_on_commit(func) -> bool:
+    return any(
+        isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Attribute) and node.func.attr == "on_commit")
+            or (isinstance(node.func, ast.Name) and node.func.id == "on_commit")
+        )
+        for node in ast.walk(func)
     )
 
 
@@ -696,7 +711,8 @@ def declarations(summary: ModuleSummary) -> str:
 
     def function(f: FunctionSummary):
         return (
-            f.qualname, f.params, f.decorators, f.returns, f.returns_value, f.changes_arguments, f.param_calls, f.makes
+            f.qualname, f.params, f.decorators, f.returns, f.returns_value, f.changes_arguments, f.param_calls, f.makes,
+            f.sends_on_commit,
         )
 
     classes = [

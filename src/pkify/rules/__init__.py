@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Dict
 
-from . import cel101, cel102, cel103, cel201
+from . import cel101, cel102, cel103, cel104, cel105, cel201
 from .base import Context, Rule, RuleDoc
 
-RULES: Dict[str, Rule] = {rule.code: rule for rule in (cel101.RULE, cel102.RULE, cel103.RULE, cel201.RULE)}
+RULES: Dict[str, Rule] = {rule.code: rule for rule in (cel101.RULE, cel102.RULE, cel103.RULE, cel104.RULE, cel105.RULE, cel201.RULE)}
 
 __all__ = ["RULES", "Rule", "RuleDoc", "Context"]

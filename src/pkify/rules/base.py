@@ -9,7 +9,7 @@ instead are modules that the tests run through the engine.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, FrozenSet, Iterable, List, Optional, Tuple
 
 from ..diagnostics import Diagnostic
 
@@ -43,6 +43,15 @@ class Context:
     # The database aliases whose transaction a function runs in because it is a view and the
     # settings turn `ATOMIC_REQUESTS` on for them (empty: none).
     request_databases: Callable[["CallContext"], Tuple[str, ...]] = lambda where: ()
+    # Where the project configures the result backend that stores what a task returns, with a
+    # serializer that cannot encode a row (results not ignored, the result serializer not
+    # pickle); None when it does not store them or pkify cannot tell.
+    stored_result: Callable[[Optional[Task]], Optional[str]] = lambda task: None
+    # The types the project registers with kombu's JSON encoder (`register_type`); None when it
+    # registers something pkify cannot read.
+    registered_types: Callable[[], Optional[FrozenSet[str]]] = lambda: frozenset()
+    # The task's class sends from `transaction.on_commit(...)` by itself (its own `apply_async`).
+    sends_on_commit: Callable[[Optional[Task]], bool] = lambda task: False
 
 
 Check = Callable[[List["Fact"], Context], Iterable[Diagnostic]]

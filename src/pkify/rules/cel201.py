@@ -57,7 +57,8 @@ RULE = Rule(
         "settings turn `ATOMIC_REQUESTS` on (views are the methods of Django's and DRF's view "
         "classes and the functions URLconfs route to; `@transaction.non_atomic_requests` opts "
         "out). A send inside `transaction.on_commit(...)` (a lambda, `functools.partial`, a local "
-        "function passed by name) and `delay_on_commit()` / `apply_async_on_commit()` are fine.",
+        "function passed by name), `delay_on_commit()` / `apply_async_on_commit()`, and a task "
+        "whose class sends on commit by itself (its own `apply_async` calls `on_commit`) are fine.",
         why="The message reaches the broker at once, but the rows the transaction wrote are "
         "only visible to other connections once it commits. A worker that picks the task up "
         "first does not find the row (`DoesNotExist`), reads its old values, or acts on a "

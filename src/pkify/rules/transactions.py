@@ -26,6 +26,11 @@ def deferred(context: CallContext) -> bool:
     return any(isinstance(v, External) and v.qualname in ON_COMMIT for v in context.passed_to)
 
 
+def waits_for_commit(call: TaskCall, context: Context) -> bool:
+    """Sent from an `on_commit` callback, or by a task class that sends on commit by itself."""
+    return deferred(call.context) or context.sends_on_commit(call.task)
+
+
 def transaction_around(call: TaskCall, context: Context) -> Optional[Tuple[str, Optional[str], bool]]:
     """The open transaction a send stands in: (where, as the message says it; its database
     alias, None for the default one; whether the alias is known), or None."""
@@ -48,7 +53,7 @@ def transaction_around(call: TaskCall, context: Context) -> Optional[Tuple[str, 
 
 def sent_in_transaction(facts: List[Fact], context: Context) -> Iterator[Tuple[TaskCall, str]]:
     for fact in facts:
-        if not isinstance(fact, TaskCall) or fact.method not in SENDS or deferred(fact.context):
+        if not isinstance(fact, TaskCall) or fact.method not in SENDS or waits_for_commit(fact, context):
             continue
         found = transaction_around(fact, context)
         if found is not None:

@@ -145,6 +145,19 @@ class TaskCatalog:
                 apps += 1
         return apps > 0
 
+    def sends_on_commit(self, task: Task) -> bool:
+        """The task's class sends from `transaction.on_commit(...)` in its own `apply_async` /
+        `delay` (pretix's TransactionAwareTask): a send of it waits for the commit."""
+        owner = task.base or (task.qualname if task.class_based else None)
+        for ancestor in self.index.ancestry(owner) if owner else ():
+            symbol = self.index.class_symbol(ancestor)
+            if symbol is None:
+                continue
+            methods = symbol.class_summary.methods
+            if any(methods[name].sends_on_commit for name in ("apply_async", "delay") if name in methods):
+                return True
+        return False
+
     def is_task_class(self, qualname: str) -> bool:
         return self.index.has_ancestor(qualname, names.TASK_CLASSES)
 

@@ -32,5 +32,11 @@ SIGNATURE_FUNCTIONS = frozenset(
 )
 PARTIAL = frozenset({"functools.partial"})
 
-# What a file that sends a task looks like (see frameworks/hints.py).
-HINTS = frozenset({r"\.\s*(?:%s)\s*\(" % "|".join(sorted(TASK_METHODS | APP_METHODS)), r"\bsignature\s*\("})
+# What a task's definition looks like: a decorator named like a task's (`@shared_task`,
+# `@app.task(...)`), a task class's `run`. Its `return` statements are what the worker stores.
+TASK_DEFINITION_HINTS = frozenset({r"@[\w.]*task\b", r"\bdef run\s*\("})
+# What a file that sends a task, or defines one, looks like (see frameworks/hints.py).
+HINTS = frozenset(
+    {r"\.\s*(?:%s)\s*\(" % "|".join(sorted(TASK_METHODS | APP_METHODS)), r"\bsignature\s*\("}
+    | TASK_DEFINITION_HINTS
+)

@@ -17,7 +17,8 @@ from ...project.summary import Call, Ref
 from . import names
 from .catalog import TaskCatalog
 from .recognise import recognise
-from .values import CeleryApp, TaskRef
+from .results import ResultStore
+from .values import CeleryApp, TaskRef, TaskReturn
 
 
 class Celery(Plugin):
@@ -26,6 +27,7 @@ class Celery(Plugin):
     def __init__(self, state) -> None:
         super().__init__(state)
         self.catalog = TaskCatalog(state.index, state.settings.task_decorators)
+        self.results = ResultStore(state.index, self.catalog)
 
     def class_value(self, symbol: Symbol) -> Optional[Value]:
         task = self.catalog.task(symbol.qualname)
@@ -74,3 +76,14 @@ class Celery(Plugin):
 
     def call_fact(self, evaluator: Evaluator, node: cst.Call) -> Optional[Fact]:
         return recognise(node, evaluator, self.catalog)
+
+    def return_fact(self, evaluator: Evaluator, node: cst.Return, value: Value) -> Optional[Fact]:
+        """A `return` in a task's own body (not in a function nested in it)."""
+        scope = evaluator.scope
+        task = self.catalog.task(scope.function)
+        if task is None and scope.owner is not None and scope.function == f"{scope.owner}.run":
+            task = self.catalog.task(scope.owner)
+            task = task if task is not None and task.class_based else None
+        if task is None:
+            return None
+        return TaskReturn(node, task, evaluator.force(value))

@@ -96,3 +96,15 @@ class TaskCall(Fact):
     def sends(self) -> bool:
         """Whether the arguments go through the broker (and its serializer)."""
         return self.method not in ("call", *names.LOCAL_METHODS)
+
+
+@dataclass(eq=False)
+class TaskReturn(Fact):
+    """A `return <value>` in the body of a task (a decorated function, a task class's `run`):
+    what the worker stores as the task's result when results are stored."""
+
+    node: Any  # the libcst Return
+    task: Task
+    value: Value  # what it returns
+    unit: "Unit" = field(default=None, repr=False)  # type: ignore[assignment]
+    context: CallContext = field(default_factory=CallContext, repr=False)

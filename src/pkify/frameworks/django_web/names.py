@@ -85,6 +85,16 @@ HTTP_REQUESTS = frozenset(
         "django.core.handlers.asgi.ASGIRequest",
     }
 )
+# Standard library classes Django's modules re-export (`timezone.timedelta(days=1)`).
+REEXPORTED_CLASSES = {"django.utils.timezone.timedelta": "datetime.timedelta"}
+UPLOADED_FILES = frozenset(
+    {
+        "django.core.files.uploadedfile.UploadedFile",
+        "django.core.files.uploadedfile.InMemoryUploadedFile",
+        "django.core.files.uploadedfile.TemporaryUploadedFile",
+        "django.core.files.uploadedfile.SimpleUploadedFile",
+    }
+)
 MODEL_FORMS = frozenset({"django.forms.ModelForm", "django.forms.models.ModelForm"})
 FORMS = frozenset({"django.forms.Form", "django.forms.forms.Form", "django.forms.BaseForm", "django.forms.forms.BaseForm"})
 FORM_VIEWS = frozenset(

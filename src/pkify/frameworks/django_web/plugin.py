@@ -14,7 +14,7 @@ from ...analysis.facts import Recorder
 from ...analysis.plugin import Plugin
 from ...analysis.state import Function
 from ...analysis.units import hint_lines
-from ...analysis.values import UNKNOWN, Args, External, ObjectValue, Origin, Value, join_returns
+from ...analysis.values import UNKNOWN, Args, External, LibraryInstance, ObjectValue, Origin, Value, join_returns
 from ...project.index import Symbol, TypeForm, last
 from ...project.memo import memoized
 from ...project.project import EVERY_FILE
@@ -23,7 +23,7 @@ from ..django_orm.plugin import DjangoORM
 from ..django_orm.values import Instance, ModelClass, QuerySet
 from . import names
 from .catalog import SIGNALS, WebCatalog
-from .values import Admin, Form, NonAtomicRequests, Request, SignalArgument, SignalValue, View
+from .values import Admin, Form, NonAtomicRequests, Request, SignalArgument, SignalValue, UploadedFile, View
 
 VIEWS = names.SINGLE_OBJECT_VIEWS | names.MULTIPLE_OBJECT_VIEWS
 SENDS = re.compile(r"\.\s*a?send(?:_robust)?\s*\(")
@@ -144,6 +144,8 @@ class DjangoWeb(Plugin):
         return tuple(sorted(aliases))
 
     def library_call(self, qualname: str, args: Args, origin: Origin) -> Optional[Value]:
+        if qualname in names.REEXPORTED_CLASSES:
+            return LibraryInstance(names.REEXPORTED_CLASSES[qualname], origin)
         if qualname in names.NON_ATOMIC_REQUESTS:  # `@transaction.non_atomic_requests(using=...)`
             return NonAtomicRequests()
         if qualname in names.METHOD_DECORATOR:  # `@method_decorator(transaction.non_atomic_requests)`
@@ -197,6 +199,8 @@ class DjangoWeb(Plugin):
     def annotation_value(self, form: TypeForm, origin: Origin, receiver: Value) -> Optional[Value]:
         if not form.args and form.qualname in names.HTTP_REQUESTS:
             return Request()
+        if not form.args and form.qualname in names.UPLOADED_FILES:
+            return UploadedFile(origin)
         return None
 
     def parameter_values(self, function: Function) -> Dict[str, Value]:

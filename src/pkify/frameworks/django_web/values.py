@@ -3,10 +3,10 @@ a ModelAdmin. No libcst here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Optional, Tuple
 
-from ...analysis.values import UNKNOWN, Args, Deferred, ObjectValue, Origin, Pending, Subscript, Value
+from ...analysis.values import UNKNOWN, Args, Collection, Deferred, ObjectValue, Origin, Pending, Subscript, Value
 from ..django_orm.values import Instance, QuerySet, catalog
 from . import names
 
@@ -23,12 +23,58 @@ class Request(Value):
     def attribute(self, state: "InferenceState", name: str, origin: Origin) -> Value:
         if name == "user":
             return Instance(catalog(state).user_model(), origin)
+        if name == "FILES":
+            return UploadedFiles(origin)
         return state.request_attribute(name)
 
     def method_call(self, state: "InferenceState", name: str, args: Args, origin: Origin) -> Optional[Value]:
         if name == "auser":
             return Instance(catalog(state).user_model(), origin)
         return None
+
+
+@dataclass(frozen=True)
+class UploadedFiles(Value):
+    """`request.FILES`: the files uploaded with a request, by field name."""
+
+    origin: Origin = field(compare=False)
+
+    def subscript(self, state: "InferenceState", key: Subscript, origin: Origin) -> Value:
+        return UNKNOWN if key.is_slice else UploadedFile(origin)
+
+    def method_call(self, state: "InferenceState", name: str, args: Args, origin: Origin) -> Optional[Value]:
+        if name == "get" and len(args) == 1:
+            return UploadedFile(origin, maybe_none=True)
+        if name in ("getlist", "values"):
+            return Collection(UploadedFile(origin))
+        return UNKNOWN
+
+    def iterate(self, state: "InferenceState") -> Value:
+        return UNKNOWN  # field names
+
+    def with_origin(self, origin: Origin) -> Value:
+        return replace(self, origin=origin)
+
+
+@dataclass(frozen=True)
+class UploadedFile(Value):
+    """A file uploaded with a request (`request.FILES["report"]`, a parameter annotated
+    `UploadedFile`)."""
+
+    origin: Origin = field(compare=False)
+    maybe_none: bool = field(default=False, compare=False)
+
+    def with_origin(self, origin: Origin) -> Value:
+        return replace(self, origin=origin)
+
+    def or_none(self) -> Value:
+        return replace(self, maybe_none=True)
+
+    def not_none(self) -> Value:
+        return replace(self, maybe_none=False)
+
+    def collected(self, origin: Optional[Origin]) -> Value:
+        return Collection(self)
 
 
 @dataclass(frozen=True)
