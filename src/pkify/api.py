@@ -25,7 +25,7 @@ from .fix.options import FixOptions
 from .frameworks.hints import HINT, SEND_HINT, SEND_METHODS
 from .project.cache import Cache
 from .project.files import SourceError, absolute, read_source
-from .project.noqa import without_noqa
+from .project.noqa import NOQA_INLINE, without_noqa
 from .project.parallel import in_parallel, too_deep
 from .project.project import Project, Reading, describe_error, summarise_file
 from .rules import RULES, Context, Rule
@@ -49,6 +49,7 @@ __all__ = [
     "unified_diff",
     "write_atomically",
     "without_noqa",
+    "NOQA_INLINE",
     "Baseline",
     "BaselineError",
     "relative_path",
@@ -223,6 +224,17 @@ class Session:
                 for diagnostic in rule.check(facts, context):
                     found.setdefault((diagnostic.line, diagnostic.column, diagnostic.code), diagnostic)
         return sorted(found.values(), key=lambda d: (d.line, d.column, d.code))
+
+    def reread(self) -> "Session":
+        """The project read again from disk: a new session when a file's content changed (only
+        those files are summarised again: the others come from this session's cache), this one
+        (warm) when none did."""
+        project = self.project
+        fresh = type(project).load(project.root, project.settings, project.reading, project.cache)
+        same = {p: (e.digest, e.error) for p, e in fresh.files.items()} == {
+            p: (e.digest, e.error) for p, e in project.files.items()
+        }
+        return self if same else Session(fresh)
 
     def rule_context(self, display: str, path: Optional[Path] = None) -> Context:
         """What the rules (and the fixer) know of the project beyond a file's facts."""

@@ -22,7 +22,7 @@ from ..diagnostics import Diagnostic, FileResult
 from ..frameworks.celery.plugin import Celery
 from ..frameworks.celery.values import TaskCall
 from ..project.noqa import without_noqa
-from ..rules import transactions
+from ..rules import Context, transactions
 from . import edits as E
 from .local import LocalChange
 
@@ -36,6 +36,13 @@ ON_COMMIT_METHODS = {"delay": "delay_on_commit", "apply_async": "apply_async_on_
 def defer_sends(
     planner: "Planner", diagnostics: List[Diagnostic], file_edits: "Dict[str, E.Edits]"
 ) -> List[LocalChange]:
+    contexts: Dict[str, Context] = {}
+
+    def context(path: str) -> Context:
+        if path not in contexts:
+            contexts[path] = planner.session.rule_context(path, Path(path))
+        return contexts[path]
+
     wanted: Dict[str, Set[Tuple[int, int]]] = {}
     for diagnostic in diagnostics:
         wanted.setdefault(diagnostic.path, set()).add((diagnostic.line, diagnostic.column))
@@ -54,14 +61,14 @@ def defer_sends(
             continue
         for site in decision.sites:
             listed = calls.setdefault(site.path, [])
-            if site.call not in listed and _in_transaction(planner, site.path, site.call):
+            if site.call not in listed and _in_transaction(planner, site.path, site.call, context(site.path)):
                 listed.append(site.call)
     changes: List[LocalChange] = []
     for path, sends in sorted(calls.items()):
         unit = planner.units[path]
         names = _Names(planner, unit)
         for call in sorted(sends, key=lambda c: (unit.line(c.node), unit.column(c.node))):
-            change = _defer(planner, path, unit, call, names, file_edits.setdefault(path, {}))
+            change = _defer(planner, path, unit, call, names, context(path), file_edits.setdefault(path, {}))
             changes.append(change)
         imports = names.imports()
         if imports:
@@ -70,9 +77,8 @@ def defer_sends(
     return changes
 
 
-def _in_transaction(planner: "Planner", path: str, call: TaskCall) -> bool:
+def _in_transaction(planner: "Planner", path: str, call: TaskCall, context: Context) -> bool:
     """A send of a changed task that CEL201 would report (and `# noqa: CEL201` does not silence)."""
-    context = planner.session.rule_context(path, Path(path))
     if call.method not in transactions.SENDS or transactions.waits_for_commit(call, context):
         return False
     if transactions.transaction_around(call, context) is None:
@@ -84,7 +90,7 @@ def _in_transaction(planner: "Planner", path: str, call: TaskCall) -> bool:
 
 
 def _defer(
-    planner: "Planner", path: str, unit: Unit, call: TaskCall, names: "_Names", edits: "E.Edits"
+    planner: "Planner", path: str, unit: Unit, call: TaskCall, names: "_Names", context: Context, edits: "E.Edits"
 ) -> LocalChange:
     node = call.node
     line = unit.line(node)
@@ -93,7 +99,6 @@ def _defer(
         return LocalChange(path, line, what, f"it sends through `{call.forwarded.rsplit('.', 1)[-1]}`")
     if not isinstance(unit.parents().get(node), cst.Expr):
         return LocalChange(path, line, what, "its result is used; deferred to the commit, it would have none yet")
-    context = planner.session.rule_context(path, Path(path))
     found = transactions.transaction_around(call, context)
     if found is None:  # pragma: no cover - reported, so it stands in one
         return LocalChange(path, line, what, "pkify cannot tell which transaction it stands in")

@@ -46,7 +46,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import PositionCodec, ServerTextPosition, TextDocument
 
 from .. import __version__
-from ..api import RULES, Diagnostic, Session
+from ..api import NOQA_INLINE, RULES, Diagnostic, Session
 from ..project.files import Excluder, SourceError, absolute, find_root, is_python_file, read_source
 from ..project.parallel import with_deep_stack
 from ..settings import ConfigError, Settings, resolve
@@ -55,8 +55,6 @@ from .rules_doc import anchor, rule_markdown
 DEBOUNCE = 0.3  # seconds without an edit before a changed document is checked
 FIX_TITLE = "Fix with pkify"
 
-# `# noqa` as flake8 (and pkify.project.noqa) reads it.
-NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
@@ -126,19 +124,11 @@ class Projects:
         session = self.sessions.get(root)
         if session is None:
             return
-        project = session.project
-        fresh = type(project).load(project.root, project.settings, project.reading, project.cache)
-        if _contents(fresh.files) != _contents(project.files):
-            self.sessions[root] = Session(fresh)
+        self.sessions[root] = session.reread()
 
     def save(self) -> None:
         for session in self.sessions.values():
             session.save()
-
-
-def _contents(files: Dict[str, Any]) -> Dict[str, Tuple[str, Optional[str]]]:
-    """What a project's files hold (their stat aside: a save that changes nothing keeps them)."""
-    return {path: (entry.digest, entry.error) for path, entry in files.items()}
 
 
 # --- what is shown -------------------------------------------------------------------------------
@@ -228,7 +218,7 @@ def noqa_edit(text: str, line: int, code: str, codec: PositionCodec) -> Optional
         return None
     first, last = _joined_lines(text, len(lines), line)
     for number in range(first, last + 1):
-        match = NOQA.search(lines[number - 1])
+        match = NOQA_INLINE.search(lines[number - 1])
         if match is not None and match.group("codes"):
             codes = match.group("codes")
             kept = codes.rstrip(", \t")

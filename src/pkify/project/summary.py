@@ -360,6 +360,7 @@ def _makes(func) -> Optional[Expr]:
 
 
 def function_summary(node, prefix: str, lines: Optional[List[str]] = None, hinted: bool = False) -> FunctionSummary:
+    returns_value = node.returns is None and _returns_value(node, lines)
     return FunctionSummary(
         name=node.name,
         qualname=prefix + node.name,
@@ -367,13 +368,13 @@ def function_summary(node, prefix: str, lines: Optional[List[str]] = None, hinte
         params=_params(node.args),
         decorators=tuple(expr(d) for d in node.decorator_list),
         returns=annotation_text(node.returns),
-        returns_value=node.returns is None and _returns_value(node, lines),
+        returns_value=returns_value,
         changes_arguments=node.name in CALLING_METHODS and _changes_arguments(node),
         start=min([node.lineno, *(d.lineno for d in node.decorator_list)]),
         end=node.end_lineno or node.lineno,
         indent=node.col_offset,
         param_calls=_param_calls(node) if hinted else (),
-        makes=_makes(node) if not prefix and node.returns is None and _returns_value(node, lines) else None,
+        makes=_makes(node) if not prefix and returns_value else None,
         sends_on_commit=node.name in ("apply_async", "delay") and _calls_on_commit(node),
     )
 
