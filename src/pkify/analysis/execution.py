@@ -16,6 +16,7 @@ import libcst as cst
 from ..project.summary import ModuleSummary
 from .evaluator import Env, Evaluator, Scope
 from .facts import Fact, Frame, Observer, Recorder
+from .focus import Focus
 from ..project.files import SourceError
 from .units import Fragment, Unit, cut, fragments, hint_lines, interesting_scopes, parse_ast, parse_module
 from .values import Value
@@ -37,22 +38,25 @@ def walk_function(
     nested: bool = True,
     frame: Optional[Frame] = None,
     bindings: Optional[Dict[str, Value]] = None,
+    focus: Optional[Focus] = None,
 ) -> Walker:
     """Walk one function body; `outer` holds the enclosing functions' names. `receiver`: what
-    its `self` is (None: what the class says); `bindings`: what a call passes to its parameters."""
+    its `self` is (None: what the class says); `bindings`: what a call passes to its parameters;
+    `focus`: the only statements to run (else the recorder's)."""
     env = state.parameters(unit, node, owner, qualname, receiver, bindings)
     evaluator = Evaluator(state, unit, Scope(env, outer, owner, qualname), recorder)
     on_function = None
     if nested:
         local = qualname[len(unit.summary.name) + 1 :]
         on_function = _nested(state, unit, f"{local}.<locals>", None, outer, True, recorder)
-    walker = Walker(evaluator, on_function)
+    walker = Walker(evaluator, on_function, focus=focus)
     if recorder is None:
         walker.end = walker.walk(node.body.body, env)
         return walker
     frame = frame or Frame()
     frame.function, frame.owner, frame.body = qualname, owner, node.body.body
-    frame.decorators = tuple(evaluator.lazy_value(d.decorator) for d in node.decorators)
+    if recorder.calls:  # where a recorded call stands (a walk that records no facts needs none)
+        frame.decorators = tuple(evaluator.lazy_value(d.decorator) for d in node.decorators)
     with recorder.entering(frame):
         walker.end = walker.walk(node.body.body, env)
     return walker
@@ -80,7 +84,7 @@ def _nested(
         inner_outer = (dict(env), *outer) if closure else outer
         if isinstance(node, cst.FunctionDef):
             frame = None
-            if recorder is not None and closure:
+            if recorder is not None and recorder.calls and closure:
                 parent = recorder.context()
                 callees = recorder.callbacks(node.name.value)
                 frame = Frame(parent=parent, passed_to=tuple(evaluator.lazy_value(c) for c in callees))
@@ -170,8 +174,9 @@ def file_facts(state: "InferenceState", summary: ModuleSummary, source: str, hin
         if unit is None:  # the whole module is needed, or a function does not parse alone
             tree = parse_ast(source)
             whole = Unit(summary, parse_module(source))
-            return walk_module(state, whole, interesting_scopes(tree, lines) if tree else None)
-        found.extend(walk_fragment(state, unit))
+            scopes = interesting_scopes(tree, lines) if tree else None
+            return walk_module(state, whole, scopes, recorder=state.facts_recorder(whole))
+        found.extend(walk_fragment(state, unit, state.facts_recorder(unit)))
     return found
 
 
@@ -186,7 +191,8 @@ def module_facts(
     if not lines:
         return unit, []
     tree = parse_ast(source)
-    return unit, walk_module(state, unit, interesting_scopes(tree, lines) if tree else None)
+    scopes = interesting_scopes(tree, lines) if tree else None
+    return unit, walk_module(state, unit, scopes, recorder=state.facts_recorder(unit))
 
 
 def _fragment(summary: ModuleSummary, fragment: Fragment, source_lines: List[str]) -> Optional[Unit]:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import libcst as cst
 
     from .evaluator import Evaluator
+    from .focus import Focus
     from .state import InferenceState
     from .units import Unit
 
@@ -90,6 +91,8 @@ class Recorder:
         # Sees each statement before it runs, with the evaluator where it stands (pkify.analysis.explain).
         self.statement: "Optional[Callable[[Any, Evaluator], None]]" = None
         self.facts: List[Fact] = []
+        # Only these statements are run (a walk that needs a few calls or assignments).
+        self.focus: "Optional[Focus]" = None
         self.quiet = 0
         self.frame = Frame()
         self._seen: Set[int] = set()

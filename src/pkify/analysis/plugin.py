@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import libcst as cst
 
     from ..project.index import Symbol, TypeForm
+    from ..project.summary import ModuleSummary
     from .evaluator import Evaluator
     from .facts import Fact
     from .state import Function, InferenceState
@@ -87,6 +88,17 @@ class Plugin:
     def call_fact(self, evaluator: "Evaluator", node: "cst.Call") -> "Optional[Fact]":
         """A call this plugin records (a task call), else None."""
         return None
+
+    def fact_names(self, module: "ModuleSummary") -> FrozenSet[str]:
+        """The names (`delay`, `send_receipt`) a call in `module` must be made with for
+        `call_fact` to record it: a walk for facts runs only the statements that make such
+        calls and those they need (see `analysis.focus`)."""
+        return frozenset()
+
+    def returns_fact(self, function: "cst.FunctionDef") -> bool:
+        """Whether `return_fact` may record the `return` statements of this function (a
+        task's, by its decorators or name): they are then run in a walk for facts."""
+        return False
 
     def return_fact(self, evaluator: "Evaluator", node: "cst.Return", value: Value) -> "Optional[Fact]":
         """A `return` statement this plugin records (what a task returns), else None. `value`

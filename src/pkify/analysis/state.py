@@ -22,11 +22,12 @@ from ..settings import Settings
 from ..project.index import Symbol, SymbolIndex, last
 from ..project.memo import memoized
 from ..project.project import EVERY_FILE
-from ..project.summary import Call, Const, FunctionSummary, ModuleSummary, Ref, Str
+from ..project.summary import CALLED_NAME, Call, Const, FunctionSummary, ModuleSummary, Ref, Str
 from .evaluator import BUILTIN_CONTAINERS, SELF, Env, Evaluator, Scope, path_of
 from .facts import Recorder
+from .focus import Focus, calling, making_facts
 from .plugin import Plugin
-from .units import Fragment, Unit, cut, fragments, hint_lines, parse_module
+from .units import Fragment, Unit, cut, fragments, parse_module
 from .values import (
     NONE,
     UNKNOWN,
@@ -485,6 +486,7 @@ class InferenceState:
 
         recorder = Recorder(self, unit, calls=False)
         recorder.statement = statement
+        recorder.focus = Focus.of(unit, lambda step: _assigns(step.node, wanted, first))
         walk_function(self, unit, node, (), owner, function.qualname, receiver, recorder)
         return values
 
@@ -568,8 +570,9 @@ class InferenceState:
         if located is None:
             return UNKNOWN
         unit, node, owner = located
+        focus = Focus.of(unit, lambda step: step.function is node and isinstance(step.node, cst.Return))
         walker = walk_function(
-            self, unit, node, (), owner, function.qualname, receiver, None, nested=False, bindings=dict(bindings)
+            self, unit, node, (), owner, function.qualname, receiver, None, False, bindings=dict(bindings), focus=focus
         )
         return walker.result(walker.end)
 
@@ -695,25 +698,33 @@ class InferenceState:
             return UNKNOWN
         _, definition, owner = located
         called = {summary.name}
-        if constructor:  # `Cls(...)`, and the subclasses that keep its `__init__`
-            if owner is None:
-                return UNKNOWN
-            for cls in (owner, *self.index.subclasses(owner)):
-                if self.index.class_method(cls, "__init__") == function:
-                    called.add(last(cls))
+        if constructor and owner is None:
+            return UNKNOWN
+        # `super().__init__(...)` is looked for only in the modules of the class and its
+        # subclasses (every class has an `__init__`: it is called from nearly every module).
+        relatives: Set[str] = set()
+        for cls in (owner, *self.index.subclasses(owner)) if constructor and owner is not None else ():
+            symbol = self.index.class_symbol(cls)
+            if symbol is not None and symbol.module is not None:
+                relatives.add(symbol.module.name)
+            if self.index.class_method(cls, "__init__") == function:
+                called.add(last(cls))  # `Cls(...)`, and the subclasses that keep its `__init__`
         finder = _CallSites(self, function, definition, owner, name, frozenset(called))
         self._caller_depth += 1
         try:
-            pattern = re.compile(rf"\b(?:{'|'.join(re.escape(c) for c in sorted(called))})\s*\(")
             for module in self.index.modules():
-                if called.isdisjoint(module.call_names):
+                names = called if not constructor or module.name in relatives else called - {"__init__"}
+                if names.isdisjoint(module.call_names):
                     continue
                 source = self.source(module.path)
                 if source is None:
                     continue
-                for unit in self.units_at(module, source, hint_lines(source, pattern)):
+                lines = self.call_lines(module)
+                hinted = {line for name in names for line in lines.get(name, ())}
+                for unit in self.units_at(module, source, hinted):
                     recorder = Recorder(self, unit, calls=False)
                     recorder.on_call = finder.call
+                    recorder.focus = Focus.of(unit, calling(finder.called))
                     walk_unit(self, unit, recorder)
                     if finder.gave_up:
                         return UNKNOWN
@@ -726,6 +737,19 @@ class InferenceState:
         if not finder.values or any(v is UNKNOWN for v in finder.values):
             return UNKNOWN
         return join_returns(finder.values)
+
+    @memoized(default={})
+    def call_lines(self, module: ModuleSummary) -> Dict[str, Tuple[int, ...]]:
+        """The lines (1-based) where the module calls each name (`name(`, `x.name(`; not `def
+        name(`): where to look for a function's callers, read once per module."""
+        source = self.source(module.path)
+        found: Dict[str, List[int]] = {}
+        line, position = 1, 0
+        for match in CALLED_NAME.finditer(source or ""):
+            line += source.count("\n", position, match.start())  # type: ignore[union-attr]
+            position = match.start()
+            found.setdefault(match[1], []).append(line)
+        return {name: tuple(lines) for name, lines in found.items()}
 
     @memoized(default=True)
     def passed_around(self, function: Symbol) -> bool:
@@ -740,11 +764,10 @@ class InferenceState:
             return False
         owner_module, package = module.name, module.name.rpartition(".")[0]
         for candidate in self.index.modules():
-            imports = candidate.imports.values()
             related = (
                 candidate.name.rpartition(".")[0] == package  # its package (an AppConfig importing it in `ready()`)
                 or summary.name in candidate.call_names
-                or any(self.index.absolute(candidate, target).startswith(owner_module) for target in imports)
+                or "\n" + owner_module in self._import_targets(candidate)
             )
             if not related:
                 continue
@@ -764,6 +787,12 @@ class InferenceState:
                 if _used_as_value(line, summary.name):
                     return True
         return False
+
+    @memoized(default="")
+    def _import_targets(self, module: ModuleSummary) -> str:
+        """What a module imports, made absolute, each after a newline: one search tells whether
+        it imports from a module (`"\\nshop.tasks" in ...`)."""
+        return "".join("\n" + self.index.absolute(module, target) for target in module.imports.values())
 
     def _inherited_callers(self, function: Symbol, owner: str, finder: "_CallSites") -> None:
         """The calls `self.name(...)` in the methods of the class's project ancestors, run on an
@@ -792,6 +821,7 @@ class InferenceState:
                     receiver = self.self_of(owner, Origin())
                 recorder = Recorder(self, unit, calls=False)
                 recorder.on_call = finder.call
+                recorder.focus = Focus.of(unit, calling(frozenset({name})))
                 walk_function(self, unit, node, (), method_owner, f"{ancestor}.{method.name}", receiver, recorder)
                 if finder.gave_up:
                     return
@@ -806,6 +836,17 @@ class InferenceState:
         return [unit for unit in units if unit is not None]
 
     # --- facts -----------------------------------------------------------------------------------
+
+    def facts_recorder(self, unit: Unit, observe=None) -> Recorder:
+        """A recorder of a unit's facts that runs only the statements facts may come from (the
+        calls the plugins may recognise, the `return`s of tasks) and those they need."""
+        names = frozenset().union(*(plugin.fact_names(unit.summary) for plugin in self.plugins))
+        recorder = Recorder(self, unit, observe)
+        recorder.focus = Focus.of(unit, making_facts(unit, names, self._returns_fact))
+        return recorder
+
+    def _returns_fact(self, function: cst.FunctionDef) -> bool:
+        return any(plugin.returns_fact(function) for plugin in self.plugins)
 
     def call_fact(self, evaluator: Evaluator, node: cst.Call):
         for plugin in self.plugins:
@@ -926,6 +967,13 @@ def _used_as_value(line: str, name: str) -> bool:
     return False
 
 
+def _assigns(statement: cst.CSTNode, wanted, first: str) -> bool:
+    """Whether a statement assigns (or grows) a target `wanted(target, first)` picks."""
+    return any(wanted(target, first) for target, _ in _assignments(statement)) or any(
+        wanted(target, first) for target, _, _ in _growths(statement)
+    )
+
+
 def _growths(statement: cst.CSTNode) -> List[Tuple[cst.BaseExpression, cst.BaseExpression, bool]]:
     """(container, what is added to it, whether that is one element) for `container.append(x)`,
     `container.extend(xs)` and `container += xs`."""
@@ -1008,7 +1056,10 @@ class _CallSites:
         if len(self.values) >= CALLER_SITES:
             self.gave_up = True
             return
-        self.values.append(self._argument(evaluator, node))
+        value = self._argument(evaluator, node)
+        self.values.append(value)
+        if value is UNKNOWN:  # one caller passing what is not known: so is the parameter
+            self.gave_up = True
 
     def _resolves(self, evaluator: Evaluator, func: cst.BaseExpression) -> bool:
         if self.function.function_summary.name == "__init__" and not (

@@ -22,6 +22,7 @@ from .values import NONE, UNKNOWN, Deferred, LocalDefinition, Origin, Scalar, Va
 
 if TYPE_CHECKING:  # pragma: no cover
     from .facts import Recorder
+    from .focus import Focus
 
 Dead = None  # an environment that no path reaches
 
@@ -38,6 +39,7 @@ class Walker:
         evaluator: Evaluator,
         on_function: Optional[Callable[[cst.CSTNode, Env, Evaluator], None]] = None,
         module_level: bool = False,
+        focus: "Optional[Focus]" = None,
     ) -> None:
         self.ev = evaluator
         self.state = evaluator.state
@@ -49,6 +51,10 @@ class Walker:
         self.returns: List[Value] = []
         self.loops: List[_Loop] = []
         self.end: Optional[Env] = None  # the environment after the body, Dead if none reaches
+        # The statements to run, when the walk needs only some (see `focus`); None: all of them.
+        if focus is None and self.recorder is not None:
+            focus = self.recorder.focus
+        self.focus = focus
 
     # --- environments ----------------------------------------------------------------------------
 
@@ -59,7 +65,12 @@ class Walker:
         if len(alive) == 1:
             return dict(alive[0])
         merged: Env = {}
+        first, others = alive[0], alive[1:]
         for key in {k for e in alive for k in e}:
+            same = first.get(key)
+            if same is not None and all(e.get(key) is same for e in others):
+                merged[key] = same  # the same value along every path (most names)
+                continue
             values = [e.get(key) for e in alive]
             if "." in key and any(v is None for v in values):
                 merged[key] = UNKNOWN  # an attribute path forgotten along one path
@@ -76,9 +87,12 @@ class Walker:
     def walk(self, statements, env: Optional[Env]) -> Optional[Env]:
         """Walk statements from `env`; the environment at their end, or Dead."""
         recorder = self.recorder
+        focus = self.focus
         for statement in statements:
             if env is None:
                 return Dead
+            if focus is not None and focus.skips(statement):
+                continue
             self.ev.env = env
             if recorder is not None and recorder.statement is not None and not recorder.quiet:
                 recorder.statement(statement, self.ev)
@@ -155,6 +169,9 @@ class Walker:
         return self.ev.env
 
     def _Return(self, node: cst.Return, env: Env) -> Optional[Env]:
+        if self.focus is not None and not self.focus.runs(node):
+            self.returns.append(UNKNOWN)
+            return Dead
         if node.value is not None:
             self.scan(node.value)
             value = self.ev.lazy_value(node.value)
@@ -166,7 +183,8 @@ class Walker:
         return Dead
 
     def _Raise(self, node: cst.Raise, env: Env) -> Optional[Env]:
-        self.scan(node.exc)
+        if self.focus is None or self.focus.runs(node):
+            self.scan(node.exc)
         return Dead
 
     def _Continue(self, node, env: Env) -> Optional[Env]:
@@ -214,12 +232,16 @@ class Walker:
 
     def _If(self, node: cst.If, env: Env) -> Optional[Env]:
         self.ev.env = env  # an `elif` starts from the environment where the `if` test failed
-        self.scan(node.test)
+        focus = self.focus
+        if focus is None or focus.runs(node):
+            self.scan(node.test)
         env = self.ev.env
         body_env, other_env = dict(env), dict(env)
         for name, narrowed in self._narrowed(node.test):
             body_env[name] = narrowed
         name, truthy = _none_test(node.test)
+        if focus is not None and not focus.reads_path(name):
+            name = None  # a name nothing needed reads: its narrowing does not matter
         if name is not None and name in env:  # `if order:`, `if order is not None:`, `if order is None:`
             (body_env if truthy else other_env)[name] = self.ev.force(env[name]).not_none()
         body = self.walk_body(node.body, body_env)
@@ -231,6 +253,8 @@ class Walker:
             other = self.walk_body(node.orelse.body, other_env)
         merged = self.merge([body, other])
         normalised = _key_test(node.test) if node.orelse is None else None
+        if focus is not None and not focus.reads_path(normalised):
+            normalised = None
         if normalised is not None and body is not None and merged is not None and normalised in env:
             # `if isinstance(order, int): order = Order.objects.get(pk=order)`: a function that
             # takes a row or its key, and makes a row of a key. After it, the name is the row.
@@ -250,7 +274,7 @@ class Walker:
             return []
         args = test.args
         path = path_of(args[0].value) if len(args) == 2 else None  # `x`, or `action.target`
-        if path is None:
+        if path is None or (self.focus is not None and not self.focus.reads_path(path)):
             return []
         narrowed = self.ev.value(args[1].value).instance(Origin(test, "narrowed by"))
         return [(path, narrowed)] if narrowed is not UNKNOWN else []
@@ -297,11 +321,15 @@ class Walker:
             self.recorder.quiet += step
 
     def _For(self, node: cst.For, env: Env) -> Optional[Env]:
+        if self.focus is not None and not self.focus.runs(node):
+            return self._loop(node, env, lambda: self.ev.bind(node.target, UNKNOWN))
         self.scan(node.iter)
         element = self.ev.iterate(node.iter)
         return self._loop(node, self.ev.env, lambda: self.ev.bind(node.target, element))
 
     def _While(self, node: cst.While, env: Env) -> Optional[Env]:
+        if self.focus is not None and not self.focus.runs(node):
+            return self._loop(node, env, lambda: None)
         self.scan(node.test)
         return self._loop(node, self.ev.env, lambda: self.scan(node.test))
 
@@ -312,7 +340,7 @@ class Walker:
         for handler in node.handlers:
             handler_env = dict(anywhere) if anywhere is not None else dict(env)
             self.ev.env = handler_env
-            if handler.type is not None:
+            if handler.type is not None and (self.focus is None or self.focus.runs(handler)):
                 self.scan(handler.type)
             if handler.name is not None:
                 self.ev.bind(handler.name.name, UNKNOWN)
@@ -330,6 +358,18 @@ class Walker:
     _TryStar = _Try
 
     def _With(self, node: cst.With, env: Env) -> Optional[Env]:
+        if self.focus is not None and self.recorder is not None and not self.recorder.calls:
+            # No facts, so no `with` blocks to record: only what is needed is bound.
+            if self.focus.runs(node):
+                for item in node.items:
+                    self.scan(item.item)
+                    if item.asname is not None:
+                        self.ev.bind(item.asname.name, self.ev.value(item.item).entered())
+            else:
+                for item in node.items:
+                    if item.asname is not None:
+                        self.ev.bind(item.asname.name, UNKNOWN)
+            return self.walk_body(node.body, self.ev.env)
         entered = []
         for item in node.items:
             self.scan(item.item)
@@ -348,19 +388,24 @@ class Walker:
             del withs[len(withs) - len(entered) :]
 
     def _Match(self, node, env: Env) -> Optional[Env]:
-        self.scan(node.subject)
+        if self.focus is None or self.focus.runs(node):
+            self.scan(node.subject)
         ends: List[Optional[Env]] = [dict(env)]
         for case in node.cases:
             case_env = dict(env)
             for name in _pattern_names(case.pattern):
                 case_env[name] = UNKNOWN
             self.ev.env = case_env
-            if case.guard is not None:
+            if case.guard is not None and (self.focus is None or self.focus.runs(case)):
                 self.scan(case.guard)
             ends.append(self.walk_body(case.body, case_env))
         return self.merge(ends)
 
     def _FunctionDef(self, node: cst.FunctionDef, env: Env) -> Env:
+        if self.focus is not None and not self.focus.enters(node):
+            if not self.module_level:
+                env[node.name.value] = LocalDefinition("function", node.name.value)
+            return env
         for decorator in node.decorators:
             self.scan(decorator.decorator)
         if self.on_function is not None and not self.quiet:
@@ -370,6 +415,10 @@ class Walker:
         return env
 
     def _ClassDef(self, node: cst.ClassDef, env: Env) -> Env:
+        if self.focus is not None and not self.focus.enters(node):
+            if not self.module_level:
+                env[node.name.value] = LocalDefinition("class", node.name.value)
+            return env
         for decorator in node.decorators:
             self.scan(decorator.decorator)
         for arg in node.bases:

@@ -122,10 +122,10 @@ def summarise_entry(
 def dispatchers(summary: "ModuleSummary", send_methods: FrozenSet[str]) -> Tuple[str, ...]:
     """The names of the module's functions and methods that send a task one of their parameters
     holds (`def dispatch(task, *args): task.delay(*args)`)."""
+    from .summary import forwarded_call
+
     functions = [*summary.functions.values(), *(m for c in summary.classes.values() for m in c.methods.values())]
-    return tuple(
-        sorted({f.name for f in functions if any(c.method in send_methods for c in f.param_calls)})
-    )
+    return tuple(sorted({f.name for f in functions if forwarded_call(f, send_methods) is not None}))
 
 
 class Project:

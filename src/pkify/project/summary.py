@@ -306,6 +306,19 @@ def _changes_arguments(func) -> bool:
 CALLING_METHODS = frozenset({"__call__", "apply_async", "delay"})
 
 
+def forwarded_call(function: FunctionSummary, send_methods: FrozenSet[str]) -> Optional[ParamCall]:
+    """The call by which a function sends a task one of its parameters holds: the first call of
+    a send method on a parameter, unless that parameter is a method's `self` (a task's
+    `self.retry()`) or the function a dunder method (`Cls(...)` does not name it)."""
+    forward = next((c for c in function.param_calls if c.method in send_methods), None)
+    if forward is None or function.name.startswith("__"):
+        return None
+    bound = "." in function.qualname and not any(isinstance(d, Ref) and d.name == "staticmethod" for d in function.decorators)
+    if bound and function.params and forward.receiver == function.params[0].name:
+        return None
+    return forward
+
+
 def _param_calls(node) -> Tuple[ParamCall, ...]:
     arguments = node.args
     params = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
@@ -608,7 +621,7 @@ def summarise(
     if hint is not None and source:
         collector.hint_lines = [source.count("\n", 0, m.start()) + 1 for m in hint.finditer(source)]
     collector.module(tree, calls)
-    summary.call_names = frozenset(_CALLED.findall(source)) if source else frozenset()
+    summary.call_names = frozenset(CALLED_NAME.findall(source)) if source else frozenset()
     if source and "DJANGO_SETTINGS_MODULE" in source:
         found = _SETTINGS_MODULE.search(source)
         summary.settings_module = found.group(1) if found else None
@@ -618,7 +631,7 @@ def summarise(
 _SETTINGS_MODULE = re.compile(r"""["']DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
 
 
-_CALLED = re.compile(r"(?<!def )(?<!class )\b([A-Za-z_]\w*)\s*\(")  # not `def name(`
+CALLED_NAME = re.compile(r"(?<!def )(?<!class )\b([A-Za-z_]\w*)\s*\(")  # not `def name(`
 
 
 def _statements(body, nested: bool):

@@ -3,17 +3,18 @@ Celery apps, bound tasks' `self`, and the calls that send arguments to a task (t
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import FrozenSet, Optional
 
 import libcst as cst
 
-from ...analysis.evaluator import Evaluator
+from ...analysis.evaluator import Evaluator, path_of
 from ...analysis.facts import Fact
 from ...analysis.plugin import Plugin
 from ...analysis.state import Function
 from ...analysis.values import Args, Origin, Value
-from ...project.index import Symbol
-from ...project.summary import Call, Ref
+from ...project.index import Symbol, last
+from ...project.memo import memoized
+from ...project.summary import Call, ModuleSummary, Ref, forwarded_call
 from . import names
 from .catalog import TaskCatalog
 from .recognise import recognise
@@ -26,6 +27,7 @@ class Celery(Plugin):
 
     def __init__(self, state) -> None:
         super().__init__(state)
+        self.memo = state.memo
         self.catalog = TaskCatalog(state.index, state.settings.task_decorators)
         self.results = ResultStore(state.index, self.catalog)
 
@@ -56,6 +58,35 @@ class Celery(Plugin):
         if task is not None or self.catalog.is_task_class(class_qualname):
             return TaskRef(task)
         return None
+
+    def fact_names(self, module: ModuleSummary) -> FrozenSet[str]:
+        """A task's methods (`delay`), its name (`send_receipt(...)` runs it here), a dispatch
+        helper's, `partial` and `signature`, and what the module imports them as."""
+        known = self._fact_names()
+        aliases = {local for local, target in module.imports.items() if target.rpartition(".")[2] in known}
+        return known | aliases if aliases else known
+
+    @memoized(default=frozenset())
+    def _fact_names(self) -> FrozenSet[str]:
+        found = set(names.TASK_METHODS | names.APP_METHODS | names.LOCAL_METHODS)
+        found |= {last(name) for name in names.PARTIAL | names.SIGNATURE_FUNCTIONS}
+        found |= {last(qualname) for qualname in self.catalog.tasks()}
+        for module in self.state.index.modules():
+            functions = [*module.functions.values(), *(m for c in module.classes.values() for m in c.methods.values())]
+            found |= {f.name for f in functions if forwarded_call(f, names.TASK_METHODS) is not None}
+        return frozenset(found)
+
+    def returns_fact(self, function: cst.FunctionDef) -> bool:
+        """A task's body: a decorator named like a task's, or a task class's `run`."""
+        if function.name.value == "run":
+            return True
+        configured = {last(name) for name in self.state.settings.task_decorators}
+        for decorator in function.decorators:
+            core = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+            name = last(path_of(core) or "")
+            if name.endswith("task") or name in configured:
+                return True
+        return False
 
     def first_parameter(self, function: Function) -> Optional[Value]:
         task = self.catalog.task(function.qualname)

@@ -19,7 +19,7 @@ import libcst as cst
 
 from ...analysis.evaluator import Evaluator
 from ...analysis.values import UNKNOWN, Entry, External, FunctionValue, Mapping, Sequence, Value
-from ...project.summary import Ref
+from ...project.summary import Ref, forwarded_call
 from ..django_orm.values import Instance, Instances, QuerySet
 from . import names
 from .catalog import TaskCatalog
@@ -67,7 +67,7 @@ def _forwarded(node: cst.Call, ev: Evaluator, catalog: TaskCatalog) -> Optional[
     if function is None:
         return None
     summary = function.function_summary
-    forward = next((c for c in summary.param_calls if c.method in names.TASK_METHODS), None)
+    forward = forwarded_call(summary, names.TASK_METHODS)
     if forward is None:
         return None
     bound = "." in summary.qualname and not any(

@@ -4,7 +4,7 @@ patcher; the assertions on the mock are facts."""
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Dict, FrozenSet, List, Optional
 
 import libcst as cst
 
@@ -13,7 +13,7 @@ from ...analysis.facts import Fact
 from ...analysis.plugin import Plugin
 from ...analysis.state import Function
 from ...analysis.values import Args, Origin, Value
-from ...project.summary import Call, Str, literal
+from ...project.summary import Call, ModuleSummary, Str, literal
 from ..celery import names as celery
 from ..celery.recognise import fill_arguments
 from ..celery.values import Task, TaskRef
@@ -80,6 +80,9 @@ class Testing(Plugin):
             return None
         method = literal(decorator.args[1])
         return TaskMock(value.task, method) if method in celery.TASK_METHODS else None
+
+    def fact_names(self, module: ModuleSummary) -> FrozenSet[str]:
+        return ASSERTIONS | celery.TASK_METHODS
 
     def call_fact(self, evaluator: Evaluator, node: cst.Call) -> Optional[Fact]:
         """An assertion on a task's mock (`mock.delay.assert_called_with(order)`), or a call of
