@@ -178,3 +178,78 @@ def test_a_cache_written_by_other_code_of_the_same_version_is_not_read(
     assert load().files and load().results
     monkeypatch.setattr(cache_module, "code_version", lambda: cache_module.__version__ + "+other")
     assert not load().files and not load().results
+
+
+NOTIFY = """\
+from .models import send_receipt
+
+
+def notify(order):
+    send_receipt.delay(order)
+"""
+
+CALLER = """\
+from .helpers import notify
+from .models import Order
+
+
+def pay(pk):
+    notify(Order.objects.get(pk=pk))
+"""
+
+OTHER = """\
+def total(rows):
+    return sum(rows)
+"""
+
+
+@pytest.fixture
+def callers(project: Path) -> Path:
+    """helpers.notify's parameter is a row because its one caller (pay.py) passes one."""
+    (project / "shop" / "views.py").unlink()
+    (project / "shop" / "helpers.py").write_text(NOTIFY)
+    (project / "shop" / "pay.py").write_text(CALLER)
+    (project / "reports").mkdir()
+    (project / "reports" / "__init__.py").write_text("")
+    (project / "reports" / "other.py").write_text(OTHER)
+    return project
+
+
+def analysed(monkeypatch) -> list:
+    """The files the next runs analyse (rather than take from the cache)."""
+    from pkify.api import Session
+
+    seen: list = []
+    original = Session._analyse
+
+    def spy(self, path, source, display):
+        seen.append(Path(display).name)
+        return original(self, path, source, display)
+
+    monkeypatch.setattr(Session, "_analyse", spy)
+    return seen
+
+
+def test_a_new_caller_anywhere_is_seen(callers: Path, cache_dir: Path) -> None:
+    assert "helpers.py:5:24: CEL101" in check(callers).stdout
+    other = callers / "reports" / "other.py"
+    other.write_text(OTHER + "\n\ndef refund(order):\n    from shop.helpers import notify\n    notify(order.pk)\n")
+    touch(other)
+    assert check(callers).returncode == 0, "a file that starts calling notify() is one of its callers"
+
+
+def test_an_edit_that_calls_nothing_new_leaves_results_that_did_not_read_it(
+    callers: Path, cache_dir: Path, monkeypatch
+) -> None:
+    assert check(callers).returncode == 1
+    seen = analysed(monkeypatch)
+    other = callers / "reports" / "other.py"
+    other.write_text(OTHER.replace("    return", "    rows = rows or []\n    return"))
+    touch(other)
+    assert check(callers).returncode == 1
+    assert "helpers.py" not in seen, "helpers.py's result did not read other.py, which calls nothing new"
+    caller = callers / "shop" / "pay.py"
+    caller.write_text(CALLER.replace("pk=pk))", "pk=pk).pk)"))
+    touch(caller)
+    assert check(callers).returncode == 0
+    assert "helpers.py" in seen, "helpers.py's result read its caller"

@@ -167,7 +167,10 @@ def _collect(statements: Iterable[cst.CSTNode], scopes: Scopes, steps: List[Step
             inner = statement if isinstance(statement, cst.FunctionDef) else scopes[1]
             _collect(statement.body.body, ((*scopes[0], id(statement)), inner), steps)
         elif isinstance(statement, cst.If):
-            steps.append(_step(statement, [statement.test], (), scopes))
+            # `if isinstance(order, Order):` narrows `order` inside: a binding, for the slice
+            step = _step(statement, [statement.test], (), scopes)
+            step.binds = frozenset(step.binds | _narrowed(statement.test))
+            steps.append(step)
             _collect(statement.body.body, scopes, steps)
             if isinstance(statement.orelse, cst.If):
                 _collect([statement.orelse], scopes, steps)
@@ -201,6 +204,16 @@ def _collect(statements: Iterable[cst.CSTNode], scopes: Scopes, steps: List[Step
                 _collect(case.body.body, scopes, steps)
         else:  # a compound statement pkify does not walk into
             steps.append(_step(statement, [statement], (), scopes))
+
+
+def _narrowed(test: cst.BaseExpression) -> FrozenSet[str]:
+    """The paths an `if` test narrows with `isinstance(path, ...)` (see `Walker._narrowed`)."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _narrowed(test.left) | _narrowed(test.right)
+    if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "isinstance" and test.args:
+        path = path_of(test.args[0].value)
+        return frozenset({path}) if path is not None else frozenset()
+    return frozenset()
 
 
 def _small(statement: cst.CSTNode, scopes: Scopes) -> Step:

@@ -59,8 +59,8 @@ class ResultEntry:
     error: Optional[str]
     internal: bool
     tasks: Tuple[str, ...]  # the tasks the file's calls refer to
-    # The digest of every file of the project, when the result depends on them all (what the
-    # callers of a function pass: a new caller may appear anywhere); else None.
+    # The digest of the names every file calls, when the result depends on every file (what the
+    # callers of a function pass: a new caller may appear anywhere; see `Project.calls`); else None.
     project: Optional[str] = None
 
 

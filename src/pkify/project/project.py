@@ -150,17 +150,18 @@ class Project:
         self.fingerprint = digest(
             "|".join(f"{path}:{entry.declarations}" for path, entry in sorted(self.files.items())).encode()
         )
-        self._contents: Optional[str] = None
+        self._calls: Optional[str] = None
 
     @property
-    def contents(self) -> str:
-        """The digest of every file's content: what a result that depends on every file (the
-        callers of a function) is valid for."""
-        if self._contents is None:
-            self._contents = digest(
-                "|".join(f"{path}:{entry.digest}" for path, entry in sorted(self.files.items())).encode()
-            )
-        return self._contents
+    def calls(self) -> str:
+        """The digest of the names every file calls: what a result that depends on every file
+        (the callers of a function) is valid for, besides the files it read. A caller is looked
+        for in the files that call the function's name, and those are read (and recorded as
+        read): a new caller appears in a file whose called names change, or in one that was
+        read. An edit inside a function that calls nothing new leaves the others' results be."""
+        if self._calls is None:
+            self._calls = digest("|".join(f"{path}:{entry.calls}" for path, entry in sorted(self.files.items())).encode())
+        return self._calls
 
     @classmethod
     def load(
@@ -245,7 +246,7 @@ class Project:
             and cached.fingerprint == self.fingerprint
             and cached.settings == self.settings_key
             and all(read in self.files and self.files[read].digest == content for read, content in cached.reads)
-            and (cached.project is None or cached.project == self.contents)
+            and (cached.project is None or cached.project == self.calls)
         )
         return cached if valid else None
 
@@ -263,7 +264,7 @@ class Project:
         if file is None:
             return None
         depends = tuple((read, self.files[read].digest) for read in sorted(reads) if read in self.files)
-        every = self.contents if EVERY_FILE in reads else None
+        every = self.calls if EVERY_FILE in reads else None
         return ResultEntry(file.digest, self.fingerprint, self.settings_key, depends, rows, error, internal, tasks, every)
 
     def store(self, path: Path, entry: Optional[ResultEntry]) -> None:
