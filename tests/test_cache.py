@@ -253,3 +253,20 @@ def test_an_edit_that_calls_nothing_new_leaves_results_that_did_not_read_it(
     touch(caller)
     assert check(callers).returncode == 0
     assert "helpers.py" in seen, "helpers.py's result read its caller"
+
+
+def test_a_warm_run_reads_what_noqa_silences_from_the_cache(project: Path, cache_dir: Path, monkeypatch) -> None:
+    views = project / "shop" / "views.py"
+    views.write_text(VIEWS + "\n\ndef again():\n    send_receipt.delay(latest_order())  # noqa: CEL101\n")
+    touch(views)
+    cold = check(project)
+    assert cold.stdout.count("CEL101") == 1 and "views.py:6:24" in cold.stdout
+
+    import pkify.project.noqa as noqa
+
+    def tokenize(*args):
+        raise AssertionError("a warm run tokenized a file to read its # noqa comments")
+
+    monkeypatch.setattr(noqa, "_logical_lines", tokenize)
+    warm = check(project)
+    assert (warm.returncode, warm.stdout) == (cold.returncode, cold.stdout)

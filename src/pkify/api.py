@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Tuple
 
@@ -25,7 +26,7 @@ from .fix.options import FixOptions
 from .frameworks.hints import HINT, SEND_HINT, SEND_METHODS
 from .project.cache import Cache
 from .project.files import SourceError, absolute, read_source
-from .project.noqa import NOQA_INLINE, without_noqa
+from .project.noqa import NOQA_INLINE, silenced, without_noqa
 from .project.parallel import in_parallel, too_deep
 from .project.project import Project, Reading, describe_error, summarise_file
 from .rules import RULES, Context, Rule
@@ -183,12 +184,19 @@ class Session:
             cached = self.project.cached_result(path)
             if cached is not None:
                 diagnostics = [Diagnostic.from_row(display, row) for row in cached.diagnostics]
-                return FileResult(display, diagnostics, cached.error, cached.internal, cached.tasks), None
+                return FileResult(display, diagnostics, cached.error, cached.internal, cached.tasks, cached.silenced), None
         result, reads = self._analyse(path, source, display)
         if file is None:
             return result, None
+        quiet: Tuple[int, ...] = ()
+        if result.diagnostics:
+            try:
+                quiet = silenced(result.diagnostics, read_source(path))
+            except SourceError:
+                pass
+            result = replace(result, silenced=quiet)
         rows = tuple(d.row() for d in result.diagnostics)
-        entry = self.project.result_entry(path, reads, rows, result.error, result.internal, result.tasks)
+        entry = self.project.result_entry(path, reads, rows, result.error, result.internal, result.tasks, quiet)
         return result, entry
 
     def _analyse(self, path: Path, source: Optional[str], display: str) -> Tuple[FileResult, Iterable[str]]:
@@ -238,34 +246,8 @@ class Session:
 
     def rule_context(self, display: str, path: Optional[Path] = None) -> Context:
         """What the rules (and the fixer) know of the project beyond a file's facts."""
-        from .frameworks.celery.encoding import Encoding
-        from .frameworks.celery.plugin import Celery
-        from .frameworks.django_orm.plugin import DjangoORM
-        from .frameworks.django_web.plugin import DjangoWeb
-
         settings = self.settings.for_file(path, self.root) if path is not None else self.settings
-        tasks = self.state.plugin(Celery).catalog
-
-        def serializer(task) -> str:
-            """pkify's option, else the task's `serializer=`, else the project's, else json."""
-            option = dict(task.options).get("serializer") if task is not None else None
-            return settings.serializer or (option if isinstance(option, str) else None) or tasks.serializer() or "json"
-
-        web = self.state.plugin(DjangoWeb)
-
-        def request_databases(where: "CallContext") -> Tuple[str, ...]:
-            return web.request_databases(where.function, where.owner, where.decorators)
-
-        celery = self.state.plugin(Celery)
-        return Context(
-            display,
-            serializer,
-            self.state.plugin(DjangoORM).catalog.label,
-            request_databases,
-            stored_result=celery.results.stored,
-            registered_types=Encoding(self.state.index).registered,
-            sends_on_commit=lambda task: task is not None and tasks.sends_on_commit(task),
-        )
+        return Context(display, settings, self.state.plugin)
 
     # --- facts, for the fixer ----------------------------------------------------------------------
 

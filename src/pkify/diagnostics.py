@@ -55,3 +55,6 @@ class FileResult:
     internal: bool = False  # the error is pkify's own fault
     # The tasks this file's calls refer to (sent, called or referenced), for the fixer.
     tasks: Tuple[str, ...] = ()
+    # The diagnostics (by index) that `# noqa` comments in the file silence, when known (read
+    # with the result from the cache: a warm run tokenizes nothing); None: not yet read.
+    silenced: Optional[Tuple[int, ...]] = None

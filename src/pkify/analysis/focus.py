@@ -256,7 +256,7 @@ def _step(
 
 def _bound(target: cst.CSTNode, binds: Set[str], reads: Set[str]) -> None:
     """The paths an assignment target binds; what a target reads (`rows[i] = x` reads `i`)."""
-    path = path_of(target)  # type: ignore[arg-type]
+    path = path_of(target)
     if path is not None:
         binds.add(path)
     elif isinstance(target, (cst.Tuple, cst.List)):
@@ -278,8 +278,8 @@ def _read(node: cst.CSTNode, reads: Set[str], calls: Set[str], binds: Set[str]) 
             path = path_of(current)
             if path is not None:
                 reads.add(path)
-                continue
-            stack.append(current.value)  # type: ignore[union-attr]
+            elif isinstance(current, cst.Attribute):
+                stack.append(current.value)  # `f().attr`: what `f()` reads
             continue
         if isinstance(current, cst.Call):
             func = current.func

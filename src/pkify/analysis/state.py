@@ -123,6 +123,7 @@ class InferenceState:
             self.plugins.append(plugin)
             self._by_type[kind] = plugin
         self._caller_depth = 0
+        self._units: Dict[Tuple[str, Optional[Fragment]], Optional[Unit]] = {}
         self._resolving: Set[int] = set()  # the calls whose arguments are being evaluated
         self.transparent_decorators = TRANSPARENT_DECORATORS.union(*(p.transparent_decorators for p in self.plugins))
 
@@ -161,9 +162,29 @@ class InferenceState:
             self._recent.pop(next(iter(self._recent)))
         return found
 
-    @memoized(default=None)
     def module_unit(self, summary: ModuleSummary) -> Optional[Unit]:
         """The whole module, parsed (None if it cannot be read)."""
+        return self._unit(summary, None)
+
+    def fragment_unit(self, summary: ModuleSummary, fragment: Fragment) -> Optional[Unit]:
+        """One function of a module, parsed alone; None if it does not parse alone."""
+        return self._unit(summary, fragment)
+
+    def _unit(self, summary: ModuleSummary, fragment: Optional[Fragment]) -> Optional[Unit]:
+        """A parsed unit, the last `RECENT_UNITS` kept: syntax trees are the bulk of a run's
+        memory, and a caller search parses many functions once."""
+        self.memo.note_read(summary.path)
+        key = (summary.path, fragment)
+        if key in self._units:
+            unit = self._units.pop(key)
+        else:
+            unit = self._parse_module(summary) if fragment is None else self._parse_fragment(summary, fragment)
+        self._units[key] = unit
+        while len(self._units) > RECENT_UNITS:
+            self._units.pop(next(iter(self._units)))
+        return unit
+
+    def _parse_module(self, summary: ModuleSummary) -> Optional[Unit]:
         text = self.source(summary.path)
         if text is None:
             return None
@@ -172,9 +193,7 @@ class InferenceState:
         except (SourceError, RecursionError):
             return None
 
-    @memoized(default=None)
-    def fragment_unit(self, summary: ModuleSummary, fragment: Fragment) -> Optional[Unit]:
-        """One function of a module, parsed alone; None if it does not parse alone."""
+    def _parse_fragment(self, summary: ModuleSummary, fragment: Fragment) -> Optional[Unit]:
         lines = self.source_lines(summary.path)
         if lines is None:
             return None
@@ -929,6 +948,7 @@ def _assignments(statement: cst.CSTNode) -> List[Tuple[cst.BaseExpression, Optio
 
 
 RECENT_FILES = 64  # files kept read (see `InferenceState._read`)
+RECENT_UNITS = 64  # parsed units kept (see `InferenceState._unit`)
 CASTS = frozenset({"typing.cast", "typing_extensions.cast"})
 SETS = frozenset({"set", "frozenset"})
 # Classes of the standard library whose calls pkify follows as instances of them (the plugins

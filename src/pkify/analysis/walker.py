@@ -239,11 +239,11 @@ class Walker:
         body_env, other_env = dict(env), dict(env)
         for name, narrowed in self._narrowed(node.test):
             body_env[name] = narrowed
-        name, truthy = _none_test(node.test)
-        if focus is not None and not focus.reads_path(name):
-            name = None  # a name nothing needed reads: its narrowing does not matter
-        if name is not None and name in env:  # `if order:`, `if order is not None:`, `if order is None:`
-            (body_env if truthy else other_env)[name] = self.ev.force(env[name]).not_none()
+        tested, truthy = _none_test(node.test)
+        # A name nothing needed reads: its narrowing does not matter.
+        checked = tested if focus is None or focus.reads_path(tested) else None
+        if checked is not None and checked in env:  # `if order:`, `if order is not None:`, `if order is None:`
+            (body_env if truthy else other_env)[checked] = self.ev.force(env[checked]).not_none()
         body = self.walk_body(node.body, body_env)
         if node.orelse is None:
             other: Optional[Env] = other_env

@@ -18,6 +18,7 @@ import libcst as cst
 from ..analysis.units import Unit
 from ..analysis.values import Scalar, Sequence
 from ..diagnostics import Diagnostic
+from ..frameworks.celery.plugin import Celery
 from ..frameworks.celery.values import Argument, TaskCall
 from ..rules.cel104 import unencodable
 from .local import LocalChange
@@ -49,7 +50,7 @@ def fix_values(planner: "Planner", diagnostics: List[Diagnostic], file_edits: "D
         if found is None:
             continue
         unit, facts = found
-        registered = planner.session.rule_context(path).registered_types()
+        registered = planner.session.rule_context(path).plugin(Celery).registered_types()
         for call in facts:
             if not isinstance(call, TaskCall):
                 continue

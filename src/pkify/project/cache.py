@@ -62,6 +62,7 @@ class ResultEntry:
     # The digest of the names every file calls, when the result depends on every file (what the
     # callers of a function pass: a new caller may appear anywhere; see `Project.calls`); else None.
     project: Optional[str] = None
+    silenced: Tuple[int, ...] = ()  # the diagnostics (by index) `# noqa` comments in the file silence
 
 
 # What a cache file must have been written with to be read: its entries' shape (a pkify that

@@ -258,6 +258,7 @@ class Project:
         error: Optional[str],
         internal: bool,
         tasks: Tuple[str, ...],
+        silenced: Tuple[int, ...] = (),
     ) -> Optional[ResultEntry]:
         """What the cache should keep of a file's result (None for a file not on disk)."""
         file = self.files.get(str(path))
@@ -265,7 +266,9 @@ class Project:
             return None
         depends = tuple((read, self.files[read].digest) for read in sorted(reads) if read in self.files)
         every = self.calls if EVERY_FILE in reads else None
-        return ResultEntry(file.digest, self.fingerprint, self.settings_key, depends, rows, error, internal, tasks, every)
+        return ResultEntry(
+            file.digest, self.fingerprint, self.settings_key, depends, rows, error, internal, tasks, every, silenced
+        )
 
     def store(self, path: Path, entry: Optional[ResultEntry]) -> None:
         if entry is not None:

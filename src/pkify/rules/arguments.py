@@ -9,7 +9,9 @@ from typing import Callable, Iterator, List, Optional, Tuple
 from ..analysis.facts import Fact
 from ..analysis.values import Mapping, Sequence, Value
 from ..diagnostics import Diagnostic
+from ..frameworks.celery.plugin import Celery
 from ..frameworks.celery.values import Argument, TaskCall
+from ..frameworks.django_orm.plugin import DjangoORM
 from ..frameworks.django_orm.values import Instance, Instances, QuerySet
 from .base import Context, evidence_text
 
@@ -75,10 +77,10 @@ def _diagnostic(
     expression = unit.short(node)
     origin = unit.locate(evidence.origin)  # type: ignore[attr-defined]
     maybe_none = getattr(evidence, "maybe_none", False)
-    pickle = context.serializer(call.task) == "pickle"
+    pickle = context.plugin(Celery).serializer(call.task, context.settings) == "pickle"
     why = evidence_text(origin, expression, line, maybe_none) + (pickled if pickle else "")
     model = getattr(evidence, "model", None)
-    label = context.label(model) if model else None
+    label = context.plugin(DjangoORM).catalog.label(model) if model else None
     evidence = replace(evidence, origin=origin)  # type: ignore[type-var]
     text = message(expression, unit.dotted(node) is not None, why, label, evidence)
     return Diagnostic(

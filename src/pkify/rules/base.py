@@ -9,14 +9,16 @@ instead are modules that the tests run through the engine.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, FrozenSet, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Optional, Type, TypeVar
 
 from ..diagnostics import Diagnostic
+from ..settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..analysis.facts import CallContext, Fact
+    from ..analysis.facts import Fact
     from ..analysis.values import Origin
-    from ..frameworks.celery.values import Task
+
+P = TypeVar("P")
 
 
 @dataclass(frozen=True)
@@ -33,25 +35,20 @@ class RuleDoc:
 
 @dataclass(frozen=True)
 class Context:
-    """What a rule's check may know besides the facts of the file."""
+    """What a rule's check may know besides the facts of the file: the settings that apply to
+    the file, and what the framework plugins know of the project (`context.plugin(Celery)`:
+    a task's serializer, whether results are stored; `context.plugin(DjangoWeb)`: the views
+    that run in a transaction). A rule that needs new project knowledge asks a plugin for it;
+    the context does not grow a field per rule."""
 
     path: str  # as the diagnostics show it
-    # Celery's task serializer for a task (None: not a known task): under `pickle` the messages
-    # explain another failure than under the others.
-    serializer: Callable[[Optional[Task]], str] = lambda task: "json"
-    label: Callable[[str], str] = lambda model: model  # a model's label ("shop.Order")
-    # The database aliases whose transaction a function runs in because it is a view and the
-    # settings turn `ATOMIC_REQUESTS` on for them (empty: none).
-    request_databases: Callable[["CallContext"], Tuple[str, ...]] = lambda where: ()
-    # Where the project configures the result backend that stores what a task returns, with a
-    # serializer that cannot encode a row (results not ignored, the result serializer not
-    # pickle); None when it does not store them or pkify cannot tell.
-    stored_result: Callable[[Optional[Task]], Optional[str]] = lambda task: None
-    # The types the project registers with kombu's JSON encoder (`register_type`); None when it
-    # registers something pkify cannot read.
-    registered_types: Callable[[], Optional[FrozenSet[str]]] = lambda: frozenset()
-    # The task's class sends from `transaction.on_commit(...)` by itself (its own `apply_async`).
-    sends_on_commit: Callable[[Optional[Task]], bool] = lambda task: False
+    settings: Settings
+    plugins: Callable[[type], Any]  # the inference state's plugin of a kind
+
+    def plugin(self, kind: Type[P]) -> P:
+        found = self.plugins(kind)
+        assert isinstance(found, kind)
+        return found
 
 
 Check = Callable[[List["Fact"], Context], Iterable[Diagnostic]]

@@ -102,13 +102,16 @@ def advice(kind: str, expression: str, simple: bool, serializer: str) -> str:
 
 def check(facts: List[Fact], context: Context) -> Iterator[Diagnostic]:
     from ..analysis.values import Origin
+    from ..frameworks.celery.plugin import Celery
+    from ..frameworks.django_orm.plugin import DjangoORM
     from . import arguments  # the analysis's values: loaded only when a file is analysed
 
-    registered = context.registered_types()
+    celery = context.plugin(Celery)
+    registered = celery.registered_types()
     for call in arguments.task_calls(facts):
         if not call.sends:
             continue
-        serializer = context.serializer(call.task)
+        serializer = celery.serializer(call.task, context.settings)
         if serializer not in ("json", "msgpack"):
             continue
         for argument in call.arguments:
@@ -124,7 +127,8 @@ def check(facts: List[Fact], context: Context) -> Iterator[Diagnostic]:
             simple = unit.dotted(node) is not None
             what = found.what
             if found.kind == "model class":
-                what = f"the model class `{context.label(found.evidence.model)}`"  # type: ignore[attr-defined]
+                label = context.plugin(DjangoORM).catalog.label(found.evidence.model)  # type: ignore[attr-defined]
+                what = f"the model class `{label}`"
             if found.evidence is argument.value:
                 origin = unit.locate(found.origin) if found.origin is not None else Origin(text=expression, line=line)
                 why = evidence_text(origin, expression, line, getattr(found.evidence, "maybe_none", False))

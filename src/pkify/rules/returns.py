@@ -9,7 +9,9 @@ from typing import Iterator, List
 from ..analysis.facts import Fact
 from ..analysis.values import Mapping, Scalar, Sequence, Value
 from ..diagnostics import Diagnostic
+from ..frameworks.celery.plugin import Celery
 from ..frameworks.celery.values import TaskReturn
+from ..frameworks.django_orm.plugin import DjangoORM
 from .arguments import CONTAINER, INSTANCE, verdict
 from .base import Context, evidence_text, instance_text
 from .cel102 import WHAT
@@ -36,7 +38,7 @@ def returned_rows(facts: List[Fact], context: Context) -> Iterator[ReturnedRows]
         found = verdict(fact.value)
         if found is None:
             continue
-        stored = context.stored_result(fact.task)
+        stored = context.plugin(Celery).stored_result(fact.task)
         if stored is None:
             continue
         code, evidence = found
@@ -53,7 +55,7 @@ def _diagnostic(fact: TaskReturn, kind: str, evidence: Value, stored: str, conte
     origin = unit.locate(evidence.origin)  # type: ignore[attr-defined]
     why = evidence_text(origin, expression, line, getattr(evidence, "maybe_none", False))
     model = getattr(evidence, "model", None)
-    label = context.label(model) if model else None
+    label = context.plugin(DjangoORM).catalog.label(model) if model else None
     if kind == "instance":
         what = instance_text(label)
         instead = f"return `{expression}.pk`" if unit.dotted(node) is not None else "return its primary key"

@@ -7,8 +7,10 @@ from typing import Iterator, List, Optional, Tuple
 
 from ..analysis.facts import CallContext, Fact
 from ..analysis.values import External, Value
+from ..frameworks.celery.plugin import Celery
 from ..frameworks.celery.values import TaskCall
 from ..frameworks.django_orm.values import Transaction
+from ..frameworks.django_web.plugin import DjangoWeb
 from .base import Context
 
 # The sends that go to the broker at once (signatures are sent later, by what applies them).
@@ -28,7 +30,7 @@ def deferred(context: CallContext) -> bool:
 
 def waits_for_commit(call: TaskCall, context: Context) -> bool:
     """Sent from an `on_commit` callback, or by a task class that sends on commit by itself."""
-    return deferred(call.context) or context.sends_on_commit(call.task)
+    return deferred(call.context) or context.plugin(Celery).sends_on_commit(call.task)
 
 
 def transaction_around(call: TaskCall, context: Context) -> Optional[Tuple[str, Optional[str], bool]]:
@@ -43,7 +45,7 @@ def transaction_around(call: TaskCall, context: Context) -> Optional[Tuple[str, 
         if is_atomic(decorator):
             using, known = _database(decorator)
             return f"inside `{_last(where.function)}`, decorated with `@transaction.atomic`", using, known
-    aliases = context.request_databases(where)
+    aliases = context.plugin(DjangoWeb).request_databases(where.function, where.owner, where.decorators)
     if aliases:
         named = ", ".join(repr(alias) for alias in aliases)
         using = None if "default" in aliases else aliases[0]

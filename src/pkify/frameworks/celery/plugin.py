@@ -13,13 +13,15 @@ from ...analysis.plugin import Plugin
 from ...analysis.state import Function
 from ...analysis.values import Args, Origin, Value
 from ...project.index import Symbol, last
+from ...settings import Settings
 from ...project.memo import memoized
 from ...project.summary import Call, ModuleSummary, Ref, forwarded_call
 from . import names
 from .catalog import TaskCatalog
+from .encoding import Encoding
 from .recognise import recognise
 from .results import ResultStore
-from .values import CeleryApp, TaskRef, TaskReturn
+from .values import CeleryApp, Task, TaskRef, TaskReturn
 
 
 class Celery(Plugin):
@@ -30,6 +32,33 @@ class Celery(Plugin):
         self.memo = state.memo
         self.catalog = TaskCatalog(state.index, state.settings.task_decorators)
         self.results = ResultStore(state.index, self.catalog)
+        self.encoding = Encoding(state.index)
+
+    # --- what the rules ask ----------------------------------------------------------------------
+
+    def serializer(self, task: Optional[Task], settings: Settings) -> str:
+        """The serializer a task's messages go through: pkify's option, else the task's
+        `serializer=`, else the project's, else json (under `pickle` the messages explain another
+        failure than under the others)."""
+        option = dict(task.options).get("serializer") if task is not None else None
+        written = option if isinstance(option, str) else None
+        return settings.serializer or written or self.catalog.serializer() or "json"
+
+    def stored_result(self, task: Optional[Task]) -> Optional[str]:
+        """Where the project configures the result backend that stores what a task returns,
+        with a serializer that cannot encode a row; None when it does not or pkify cannot tell."""
+        return self.results.stored(task)
+
+    def sends_on_commit(self, task: Optional[Task]) -> bool:
+        """Whether the task's class sends from `transaction.on_commit(...)` by itself."""
+        return task is not None and self.catalog.sends_on_commit(task)
+
+    def registered_types(self) -> Optional[FrozenSet[str]]:
+        """The types the project registers with kombu's JSON encoder; None when it registers
+        something pkify cannot read."""
+        return self.encoding.registered()
+
+    # --- values ----------------------------------------------------------------------------------
 
     def class_value(self, symbol: Symbol) -> Optional[Value]:
         task = self.catalog.task(symbol.qualname)
