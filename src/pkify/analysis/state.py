@@ -948,7 +948,7 @@ def _assignments(statement: cst.CSTNode) -> List[Tuple[cst.BaseExpression, Optio
 
 
 RECENT_FILES = 64  # files kept read (see `InferenceState._read`)
-RECENT_UNITS = 64  # parsed units kept (see `InferenceState._unit`)
+RECENT_UNITS = 256  # parsed units kept (see `InferenceState._unit`)
 CASTS = frozenset({"typing.cast", "typing_extensions.cast"})
 SETS = frozenset({"set", "frozenset"})
 # Classes of the standard library whose calls pkify follows as instances of them (the plugins

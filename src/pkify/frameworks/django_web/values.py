@@ -98,6 +98,10 @@ class SignalArgument(Deferred):
         return state.plugin(DjangoWeb).signal_argument(self.signal, self.name).with_origin(self.origin)
 
 
+# A ModelSerializer's own methods that save and return a row of its model.
+SERIALIZER_SAVES = frozenset({"create", "update"})
+
+
 @dataclass(frozen=True)
 class Form(Value):
     """A bound ModelForm of `model`, a form that is not a ModelForm (`kind="plain"`), or
@@ -126,7 +130,16 @@ class Form(Value):
         if name == "save" and self._knows_its_model():
             return Instance(self.model, origin)
         method = state.index.class_method(self.qualname, name) if self.qualname is not None else None
-        return Pending(method, self, origin, args) if method is not None else None
+        if method is not None:
+            return Pending(method, self, origin, args)
+        if name in SERIALIZER_SAVES and self.kind == "serializer" and self._knows_its_model():
+            return Instance(self.model, origin)  # DRF's ModelSerializer.create / update
+        return None
+
+    def inherited(self) -> Value:
+        """What `super()` is in the project's form or serializer class: the framework's, without
+        the project's methods (`super().create(validated_data)` is DRF's `create`)."""
+        return replace(self, qualname=None) if self.qualname is not None else self
 
 
 @dataclass(frozen=True)

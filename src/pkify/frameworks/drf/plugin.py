@@ -37,6 +37,8 @@ class DRF(Plugin):
         if self.state.index.has_ancestor(class_qualname, names.DRF_GENERIC_VIEWS):
             web = self.state.plugin(DjangoWeb).catalog
             return View(class_qualname, web.view_model(class_qualname), "api-view")
+        if self.state.index.has_ancestor(class_qualname, names.MODEL_SERIALIZERS):
+            return self.instance_value(class_qualname, origin)  # `self` in `create()`, `validate()`, ...
         return None
 
     def annotation_value(self, form: TypeForm, origin: Origin, receiver: Value) -> Optional[Value]:
