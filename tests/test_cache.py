@@ -270,3 +270,21 @@ def test_a_warm_run_reads_what_noqa_silences_from_the_cache(project: Path, cache
     monkeypatch.setattr(noqa, "_logical_lines", tokenize)
     warm = check(project)
     assert (warm.returncode, warm.stdout) == (cold.returncode, cold.stdout)
+
+
+def test_an_edit_that_keeps_a_probe_answer_keeps_the_result(callers: Path, cache_dir: Path, monkeypatch) -> None:
+    """helpers.py's result asked its package's modules whether they pass `notify` around: an
+    edit to one of them that does not change the answer keeps the result; one that does, not."""
+    neighbour = callers / "shop" / "audit.py"
+    head = "from . import helpers\n\n\ndef log(rows):\n"
+    neighbour.write_text(head + "    return rows\n")
+    assert check(callers).returncode == 1
+    seen = analysed(monkeypatch)
+    neighbour.write_text(head + "    rows = rows or []\n    return rows\n")
+    touch(neighbour)
+    assert check(callers).returncode == 1
+    assert "helpers.py" not in seen, "audit.py still does not use notify as a value"
+    neighbour.write_text(head + "    callbacks = [helpers.notify]\n    return rows\n")
+    touch(neighbour)
+    assert check(callers).returncode == 0, "notify is passed around now: its callers say nothing of its parameter"
+    assert "helpers.py" in seen

@@ -21,6 +21,7 @@ from ..project.files import SourceError, read_source
 from ..settings import Settings
 from ..project.index import Symbol, SymbolIndex, last
 from ..project.memo import memoized
+from ..project.probes import probe_key, uses_as_value
 from ..project.project import EVERY_FILE
 from ..project.summary import CALLED_NAME, Call, Const, FunctionSummary, ModuleSummary, Ref, Str
 from .evaluator import BUILTIN_CONTAINERS, SELF, Env, Evaluator, Scope, path_of
@@ -790,21 +791,14 @@ class InferenceState:
             )
             if not related:
                 continue
-            text = self.source(candidate.path)
+            text = self._read(candidate.path)[0]
             if text is None:
                 continue
-            seen: Set[int] = set()
-            for match in re.finditer(rf"\b{re.escape(summary.name)}\b", text):
-                start = text.rfind("\n", 0, match.start()) + 1
-                if start in seen:
-                    continue
-                seen.add(start)
-                end = text.find("\n", match.end())
-                line = text[start : end if end >= 0 else len(text)]
-                if line.lstrip().startswith(("def ", "async def ", "import ", "from ", "#")):
-                    continue
-                if _used_as_value(line, summary.name):
-                    return True
+            # What the answer depends on is whether the module uses the name as a value, not
+            # all of its text (see `project.probes`).
+            self.memo.note_read(probe_key(candidate.path, "uses-as-value", summary.name))
+            if uses_as_value(text, summary.name):
+                return True
         return False
 
     @memoized(default="")
@@ -967,24 +961,6 @@ def _required(text: str) -> str:
             if text.startswith(prefix) and text.endswith("]"):
                 return _required(text[len(prefix) : -1])
     return text
-
-
-def _used_as_value(line: str, name: str) -> bool:
-    """Whether a line uses `name` (or `x.name`) other than by calling it: passed, assigned,
-    returned, put in a container."""
-    for found in re.finditer(rf"(?<![\w]){re.escape(name)}\b", line):
-        after = line[found.end() :].lstrip()
-        before = line[: found.start()].rstrip()
-        if after.startswith("("):
-            continue  # a call
-        if after.startswith("=") and not after.startswith("=="):
-            continue  # assigned to (`name = ...`), or a keyword argument's name (`name=...`)
-        if before.endswith(("def", "class")) or (after.startswith(":") and before.endswith((",", "("))):
-            continue  # its definition; a parameter annotated
-        if re.search(r"""["'][^"']*$""", before) and re.match(r"""[^"']*["']""", after):
-            continue  # inside a string
-        return True
-    return False
 
 
 def _assigns(statement: cst.CSTNode, wanted, first: str) -> bool:

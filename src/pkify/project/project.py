@@ -13,12 +13,13 @@ import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from stat import S_ISREG
-from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Iterable, List, Optional, Pattern, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Pattern, Tuple
 
 from ..settings import Settings
 from .cache import Cache, FileEntry, ResultEntry, digest, stat_key
 from .files import Excluder, SourceError, decode_source, module_name, read_source, walk_python_files
 from .parallel import in_parallel
+from .probes import answer, parse_probe
 
 if TYPE_CHECKING:  # pragma: no cover
     from .index import SymbolIndex
@@ -245,7 +246,7 @@ class Project:
             cached.digest == file.digest
             and cached.fingerprint == self.fingerprint
             and cached.settings == self.settings_key
-            and all(read in self.files and self.files[read].digest == content for read, content in cached.reads)
+            and all(self._still(read, content) for read, content in cached.reads)
             and (cached.project is None or cached.project == self.calls)
         )
         return cached if valid else None
@@ -264,11 +265,51 @@ class Project:
         file = self.files.get(str(path))
         if file is None:
             return None
-        depends = tuple((read, self.files[read].digest) for read in sorted(reads) if read in self.files)
+        depends = tuple(self._depends(sorted(reads)))
         every = self.calls if EVERY_FILE in reads else None
         return ResultEntry(
             file.digest, self.fingerprint, self.settings_key, depends, rows, error, internal, tasks, every, silenced
         )
+
+    def _depends(self, reads: List[str]) -> Iterator[Tuple[str, str]]:
+        """(read, what it found): a file's digest; for a probe, the file's digest and the answer."""
+        texts: Dict[str, Optional[str]] = {}
+        for read in reads:
+            probe = parse_probe(read)
+            path = read if probe is None else probe[0]
+            file = self.files.get(path)
+            if file is None:
+                continue
+            if probe is None:
+                yield read, file.digest
+                continue
+            if path not in texts:
+                try:
+                    texts[path] = read_source(Path(path))
+                except SourceError:
+                    texts[path] = None
+            text = texts[path]
+            if text is None:
+                yield path, file.digest  # the whole file, then
+            else:
+                yield read, f"{file.digest}:{answer(read, text)}"
+
+    def _still(self, read: str, content: str) -> bool:
+        """Whether a read of the cached result finds what it found: the same file, or the same
+        answer to a probe's question (asked again of a file that changed)."""
+        probe = parse_probe(read)
+        file = self.files.get(read if probe is None else probe[0])
+        if file is None:
+            return False
+        if probe is None:
+            return file.digest == content
+        digest, _, found = content.partition(":")
+        if file.digest == digest:
+            return True
+        try:
+            return answer(read, read_source(Path(probe[0]))) == found
+        except SourceError:
+            return False
 
     def store(self, path: Path, entry: Optional[ResultEntry]) -> None:
         if entry is not None:
