@@ -196,7 +196,8 @@ class Session:
                 pass
             result = replace(result, silenced=quiet)
         rows = tuple(d.row() for d in result.diagnostics)
-        entry = self.project.result_entry(path, reads, rows, result.error, result.internal, result.tasks, quiet)
+        answers = self._state.memo.answers if self._state is not None else None
+        entry = self.project.result_entry(path, reads, rows, result.error, result.internal, result.tasks, quiet, answers)
         return result, entry
 
     def _analyse(self, path: Path, source: Optional[str], display: str) -> Tuple[FileResult, Iterable[str]]:

@@ -796,8 +796,9 @@ class InferenceState:
                 continue
             # What the answer depends on is whether the module uses the name as a value, not
             # all of its text (see `project.probes`).
-            self.memo.note_read(probe_key(candidate.path, "uses-as-value", summary.name))
-            if uses_as_value(text, summary.name):
+            used = uses_as_value(text, summary.name)
+            self.memo.note_probe(probe_key(candidate.path, "uses-as-value", summary.name), "1" if used else "0")
+            if used:
                 return True
         return False
 

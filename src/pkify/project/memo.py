@@ -33,15 +33,22 @@ class Memo:
         self.reads: Dict[Tuple[Callable[..., Any], Hashable], FrozenSet[str]] = {}
         self._active: Set[Tuple[Callable[..., Any], Hashable]] = set()
         self._collecting: List[Set[str]] = []
+        self.answers: Dict[str, str] = {}  # the probes' answers, by key
 
     def clear(self) -> None:
         self.tables.clear()
         self.reads.clear()
+        self.answers.clear()
 
     def note_read(self, path: str) -> None:
         """The answer being computed depends on the text of `path`."""
         if self._collecting:
             self._collecting[-1].add(path)
+
+    def note_probe(self, key: str, answer: str) -> None:
+        """The answer being computed depends on a probe's answer (see `project.probes`)."""
+        self.answers[key] = answer
+        self.note_read(key)
 
     def collect_reads(self) -> "_Collector":
         """`with memo.collect_reads() as reads:` the files read inside, cached answers included."""

@@ -260,19 +260,21 @@ class Project:
         internal: bool,
         tasks: Tuple[str, ...],
         silenced: Tuple[int, ...] = (),
+        answers: Optional[Dict[str, str]] = None,
     ) -> Optional[ResultEntry]:
         """What the cache should keep of a file's result (None for a file not on disk)."""
         file = self.files.get(str(path))
         if file is None:
             return None
-        depends = tuple(self._depends(sorted(reads)))
+        depends = tuple(self._depends(sorted(reads), answers or {}))
         every = self.calls if EVERY_FILE in reads else None
         return ResultEntry(
             file.digest, self.fingerprint, self.settings_key, depends, rows, error, internal, tasks, every, silenced
         )
 
-    def _depends(self, reads: List[str]) -> Iterator[Tuple[str, str]]:
-        """(read, what it found): a file's digest; for a probe, the file's digest and the answer."""
+    def _depends(self, reads: List[str], answers: Dict[str, str]) -> Iterator[Tuple[str, str]]:
+        """(read, what it found): a file's digest; for a probe, the file's digest and the answer
+        (the one the analysis found, else asked of the file now)."""
         texts: Dict[str, Optional[str]] = {}
         for read in reads:
             probe = parse_probe(read)
@@ -282,6 +284,9 @@ class Project:
                 continue
             if probe is None:
                 yield read, file.digest
+                continue
+            if read in answers:
+                yield read, f"{file.digest}:{answers[read]}"
                 continue
             if path not in texts:
                 try:
