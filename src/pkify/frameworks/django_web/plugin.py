@@ -126,9 +126,24 @@ class DjangoWeb(Plugin):
         return join_returns(values)
 
     def attribute(self, base: Value, name: str, origin: Origin) -> Optional[Value]:
-        if name == "request" and isinstance(base, ObjectValue):
-            return Request()  # `self.request` of a view, a form, a serializer ...
+        if name == "request" and isinstance(base, ObjectValue) and not self._own_request(base.qualname):
+            return Request()  # `self.request` of a view, a form, a serializer ... set by their framework
         return None
+
+    def _own_request(self, qualname: Optional[str]) -> bool:
+        """Whether a class that is not a view sets or declares `request` itself (then it is
+        what the class says, not Django's request)."""
+        index = self.state.index
+        if qualname is None or index.has_ancestor(qualname, names.VIEW_CLASSES):
+            return False
+        for ancestor in index.ancestry(qualname):
+            symbol = index.class_symbol(ancestor)
+            if symbol is None:
+                continue
+            cls = symbol.class_summary
+            if "request" in cls.attribute_writes or "request" in cls.attributes or "request" in cls.methods:
+                return True
+        return False
 
     def request_databases(self, function: Optional[str], owner: Optional[str], decorators) -> Tuple[str, ...]:
         """The databases whose transaction a function runs in because it handles requests (a
