@@ -172,8 +172,8 @@ class InferenceState:
         return self._unit(summary, fragment)
 
     def _unit(self, summary: ModuleSummary, fragment: Optional[Fragment]) -> Optional[Unit]:
-        """A parsed unit, the last `RECENT_UNITS` kept: syntax trees are the bulk of a run's
-        memory, and a caller search parses many functions once."""
+        """A parsed unit, the last `RECENT_UNITS` kept: a caller search parses many functions
+        it needs once, and their syntax trees need not stay for the whole run."""
         self.memo.note_read(summary.path)
         key = (summary.path, fragment)
         if key in self._units:
@@ -762,11 +762,11 @@ class InferenceState:
     def call_lines(self, module: ModuleSummary) -> Dict[str, Tuple[int, ...]]:
         """The lines (1-based) where the module calls each name (`name(`, `x.name(`; not `def
         name(`): where to look for a function's callers, read once per module."""
-        source = self.source(module.path)
+        source = self.source(module.path) or ""
         found: Dict[str, List[int]] = {}
         line, position = 1, 0
-        for match in CALLED_NAME.finditer(source or ""):
-            line += source.count("\n", position, match.start())  # type: ignore[union-attr]
+        for match in CALLED_NAME.finditer(source):
+            line += source.count("\n", position, match.start())
             position = match.start()
             found.setdefault(match[1], []).append(line)
         return {name: tuple(lines) for name, lines in found.items()}

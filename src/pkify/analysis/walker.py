@@ -99,6 +99,10 @@ class Walker:
             env = self.statement(statement, env)
         return env
 
+    def _runs(self, node: cst.CSTNode) -> bool:
+        """Whether the walk runs a statement (or a compound statement's header): see `focus`."""
+        return self.focus is None or self.focus.runs(node)
+
     def walk_body(self, body, env: Optional[Env]) -> Optional[Env]:
         return self.walk(body.body, env)
 
@@ -169,7 +173,7 @@ class Walker:
         return self.ev.env
 
     def _Return(self, node: cst.Return, env: Env) -> Optional[Env]:
-        if self.focus is not None and not self.focus.runs(node):
+        if not self._runs(node):
             self.returns.append(UNKNOWN)
             return Dead
         if node.value is not None:
@@ -183,7 +187,7 @@ class Walker:
         return Dead
 
     def _Raise(self, node: cst.Raise, env: Env) -> Optional[Env]:
-        if self.focus is None or self.focus.runs(node):
+        if self._runs(node):
             self.scan(node.exc)
         return Dead
 
@@ -233,7 +237,7 @@ class Walker:
     def _If(self, node: cst.If, env: Env) -> Optional[Env]:
         self.ev.env = env  # an `elif` starts from the environment where the `if` test failed
         focus = self.focus
-        if focus is None or focus.runs(node):
+        if self._runs(node):
             self.scan(node.test)
         env = self.ev.env
         body_env, other_env = dict(env), dict(env)
@@ -321,14 +325,14 @@ class Walker:
             self.recorder.quiet += step
 
     def _For(self, node: cst.For, env: Env) -> Optional[Env]:
-        if self.focus is not None and not self.focus.runs(node):
+        if not self._runs(node):
             return self._loop(node, env, lambda: self.ev.bind(node.target, UNKNOWN))
         self.scan(node.iter)
         element = self.ev.iterate(node.iter)
         return self._loop(node, self.ev.env, lambda: self.ev.bind(node.target, element))
 
     def _While(self, node: cst.While, env: Env) -> Optional[Env]:
-        if self.focus is not None and not self.focus.runs(node):
+        if not self._runs(node):
             return self._loop(node, env, lambda: None)
         self.scan(node.test)
         return self._loop(node, self.ev.env, lambda: self.scan(node.test))
@@ -340,7 +344,7 @@ class Walker:
         for handler in node.handlers:
             handler_env = dict(anywhere) if anywhere is not None else dict(env)
             self.ev.env = handler_env
-            if handler.type is not None and (self.focus is None or self.focus.runs(handler)):
+            if handler.type is not None and self._runs(handler):
                 self.scan(handler.type)
             if handler.name is not None:
                 self.ev.bind(handler.name.name, UNKNOWN)
@@ -360,7 +364,7 @@ class Walker:
     def _With(self, node: cst.With, env: Env) -> Optional[Env]:
         if self.focus is not None and self.recorder is not None and not self.recorder.calls:
             # No facts, so no `with` blocks to record: only what is needed is bound.
-            if self.focus.runs(node):
+            if self._runs(node):
                 for item in node.items:
                     self.scan(item.item)
                     if item.asname is not None:
@@ -388,7 +392,7 @@ class Walker:
             del withs[len(withs) - len(entered) :]
 
     def _Match(self, node, env: Env) -> Optional[Env]:
-        if self.focus is None or self.focus.runs(node):
+        if self._runs(node):
             self.scan(node.subject)
         ends: List[Optional[Env]] = [dict(env)]
         for case in node.cases:
@@ -396,7 +400,7 @@ class Walker:
             for name in _pattern_names(case.pattern):
                 case_env[name] = UNKNOWN
             self.ev.env = case_env
-            if case.guard is not None and (self.focus is None or self.focus.runs(case)):
+            if case.guard is not None and self._runs(case):
                 self.scan(case.guard)
             ends.append(self.walk_body(case.body, case_env))
         return self.merge(ends)
