@@ -103,22 +103,17 @@ class Recorder:
             self.on_call(evaluator, node)
         if self.quiet or not self.calls or id(node) in self._seen:
             return
-        fact = self.state.call_fact(evaluator, node)
-        if fact is None:
-            return
-        self._seen.add(id(node))
-        fact.unit = self.unit
-        fact.context = self.context()
-        self.facts.append(fact)
-        if self.observe is not None:
-            self.observe(fact, evaluator)
+        self._record(self.state.call_fact(evaluator, node), node, evaluator)
 
     def returned(self, evaluator: "Evaluator", node: "cst.Return", value: Value) -> None:
         """A `return` statement met with the value it returns (still lazy): a plugin may record
         it (what a task returns)."""
         if self.quiet or not self.calls or id(node) in self._seen:
             return
-        fact = self.state.return_fact(evaluator, node, value)
+        self._record(self.state.return_fact(evaluator, node, value), node, evaluator)
+
+    def _record(self, fact: "Optional[Fact]", node: Any, evaluator: "Evaluator") -> None:
+        """Keep a fact a plugin made of `node`, stamped with where it stands (once per node)."""
         if fact is None:
             return
         self._seen.add(id(node))

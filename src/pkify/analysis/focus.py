@@ -58,12 +58,16 @@ class Focus:
     @classmethod
     def of(cls, unit: "Unit", seed: Callable[[Step], bool]) -> "Focus":
         """The slice of a unit that the statements `seed` picks need."""
-        steps = cls.steps(unit)
-        needed = [step for step in steps if seed(step)]
+        needed: List[Step] = []
+        rest: List[Step] = []  # the others that bind something: needed once a needed one reads it
+        for step in cls.steps(unit):
+            if seed(step):
+                needed.append(step)
+            elif step.binds:
+                rest.append(step)
         reads: Set[str] = set()
         for step in needed:
             reads |= step.reads
-        rest = [step for step in steps if not seed(step) and step.binds]
         changed = True
         while changed:
             changed = False

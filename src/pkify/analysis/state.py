@@ -851,11 +851,11 @@ class InferenceState:
 
     # --- facts -----------------------------------------------------------------------------------
 
-    def facts_recorder(self, unit: Unit, observe=None) -> Recorder:
+    def facts_recorder(self, unit: Unit) -> Recorder:
         """A recorder of a unit's facts that runs only the statements facts may come from (the
         calls the plugins may recognise, the `return`s of tasks) and those they need."""
         names = frozenset().union(*(plugin.fact_names(unit.summary) for plugin in self.plugins))
-        recorder = Recorder(self, unit, observe)
+        recorder = Recorder(self, unit)
         recorder.focus = Focus.of(unit, making_facts(unit, names, self._returns_fact))
         return recorder
 

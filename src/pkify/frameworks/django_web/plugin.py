@@ -136,14 +136,10 @@ class DjangoWeb(Plugin):
         index = self.state.index
         if qualname is None or index.has_ancestor(qualname, names.VIEW_CLASSES):
             return False
-        for ancestor in index.ancestry(qualname):
-            symbol = index.class_symbol(ancestor)
-            if symbol is None:
-                continue
-            cls = symbol.class_summary
-            if "request" in cls.attribute_writes or "request" in cls.attributes or "request" in cls.methods:
-                return True
-        return False
+        if index.class_member(qualname, "request") is not None:  # a class attribute, a property
+            return True
+        classes = (index.class_symbol(ancestor) for ancestor in index.ancestry(qualname))
+        return any("request" in c.class_summary.attribute_writes for c in classes if c is not None)
 
     def request_databases(self, function: Optional[str], owner: Optional[str], decorators) -> Tuple[str, ...]:
         """The databases whose transaction a function runs in because it handles requests (a
