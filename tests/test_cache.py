@@ -288,3 +288,144 @@ def test_an_edit_that_keeps_a_probe_answer_keeps_the_result(callers: Path, cache
     touch(neighbour)
     assert check(callers).returncode == 0, "notify is passed around now: its callers say nothing of its parameter"
     assert "helpers.py" in seen
+
+
+# --- edits inside one function (see `project.regions`) -----------------------------------------
+
+SENDS = """\
+from .helpers import latest_order
+from .models import Order, send_receipt
+
+
+def unrelated(rows):
+    return rows
+
+
+def view():
+    order = Order.objects.get(pk=1)
+    send_receipt.delay(order)
+"""
+
+
+def uncached(project: Path) -> str:
+    return check(project, "--no-cache").stdout
+
+
+def test_an_edit_inside_a_function_the_analysis_did_not_read_moves_the_findings(
+    project: Path, cache_dir: Path, monkeypatch
+) -> None:
+    views = project / "shop" / "views.py"
+    views.write_text(SENDS)
+    cold = check(project)
+    assert "views.py:11:24: CEL101" in cold.stdout and "line 10" in cold.stdout
+    seen = analysed(monkeypatch)
+    views.write_text(SENDS.replace("    return rows\n", "    rows = rows or []\n    rows = rows[1:]\n    return rows\n"))
+    touch(views)
+    warm = check(project)
+    assert seen == [], "the edited function sends nothing and the analysis did not read it"
+    assert "views.py:13:24: CEL101" in warm.stdout and "line 12" in warm.stdout, warm.stdout
+    assert warm.stdout == uncached(project)
+    seen.clear()
+    assert check(project).stdout == warm.stdout and seen == []  # kept moved
+
+
+def test_an_edit_inside_a_function_that_starts_sending_is_analysed(project: Path, cache_dir: Path, monkeypatch) -> None:
+    views = project / "shop" / "views.py"
+    views.write_text(SENDS)
+    assert check(project).stdout.count("CEL101") == 1
+    seen = analysed(monkeypatch)
+    views.write_text(SENDS.replace("    return rows\n", "    send_receipt.delay(latest_order())\n    return rows\n"))
+    touch(views)
+    warm = check(project)
+    assert seen == ["views.py"] and warm.stdout.count("CEL101") == 2
+    assert warm.stdout == uncached(project)
+
+
+def test_an_edit_outside_every_function_of_the_checked_file_is_analysed(
+    project: Path, cache_dir: Path, monkeypatch
+) -> None:
+    views = project / "shop" / "views.py"
+    views.write_text(SENDS)
+    check(project)
+    seen = analysed(monkeypatch)
+    views.write_text(SENDS.replace("\n\ndef view", "\n# Views.\n\n\ndef view"))  # no declaration
+    touch(views)
+    assert "views.py:13:24: CEL101" in check(project).stdout and seen == ["views.py"]
+
+
+def test_an_edit_inside_another_function_of_a_file_the_analysis_read(
+    project: Path, cache_dir: Path, monkeypatch
+) -> None:
+    helpers = project / "shop" / "helpers.py"
+    helpers.write_text(HELPERS + "\n\ndef unrelated(rows):\n    return rows\n")
+    assert check(project).returncode == 1
+    seen = analysed(monkeypatch)
+    helpers.write_text(HELPERS + "\n\ndef unrelated(rows):\n    rows = rows or []\n    return rows\n")
+    touch(helpers)
+    assert check(project).returncode == 1 and seen == [], "views.py read latest_order(), not unrelated()"
+    helpers.write_text(
+        HELPERS.replace("Order.objects.last()", "Order.objects.last().pk")
+        + "\n\ndef unrelated(rows):\n    rows = rows or []\n    return rows\n"
+    )
+    touch(helpers)
+    assert check(project).returncode == 0 and "views.py" in seen
+
+
+def test_a_new_call_in_another_function_of_a_module_that_calls_already(
+    callers: Path, cache_dir: Path, monkeypatch
+) -> None:
+    """pay.py calls notify() already: a second call, in another of its functions, changes no
+    name it calls; the result that looked for notify's callers read which functions call it."""
+    caller = callers / "shop" / "pay.py"
+    caller.write_text(CALLER + "\n\ndef later():\n    Order.objects.get(pk=2)\n")
+    assert check(callers).returncode == 1
+    caller.write_text(CALLER + "\n\ndef later():\n    notify(Order.objects.get(pk=2).pk)\n")
+    touch(caller)
+    assert check(callers).returncode == 0, "later() passes notify() a key: its parameter is not always a row"
+
+
+INHERITED = """\
+from .models import Order, send_receipt
+
+
+class Base:
+    def run(self):
+        self.notify(Order.objects.get(pk=1))
+
+    def other(self):
+        Order.objects.get(pk=2)
+
+
+class Child(Base):
+    def notify(self, order):
+        send_receipt.delay(order)
+"""
+
+
+def test_a_new_self_call_in_a_method_of_a_base_class(project: Path, cache_dir: Path) -> None:
+    (project / "shop" / "views.py").write_text(INHERITED)
+    assert "views.py:14:28: CEL101" in check(project).stdout
+    views = project / "shop" / "views.py"
+    views.write_text(INHERITED.replace("        Order.objects.get(pk=2)\n", "        self.notify(Order.objects.get(pk=2).pk)\n"))
+    touch(views)
+    assert check(project).returncode == 0, "other() passes notify() a key now"
+
+
+def test_summaries_of_an_edit_go_to_a_small_file_until_the_index_is_needed(project: Path, cache_dir: Path) -> None:
+    views = project / "shop" / "views.py"
+    views.write_text(SENDS)
+    check(project)
+    (summaries,) = cache_dir.glob("*.summaries.pickle")
+    written = summaries.stat().st_mtime_ns
+    views.write_text(SENDS.replace("    return rows\n", "    rows = rows or []\n    return rows\n"))
+    touch(views)
+    check(project)
+    assert summaries.stat().st_mtime_ns == written and len(list(cache_dir.glob("*.recent.pickle"))) == 1
+    helpers = project / "shop" / "helpers.py"
+    helpers.write_text(HELPERS.replace("def latest_order():", "def latest_order(limit=1):"))  # a declaration
+    touch(helpers)
+    assert check(project).stdout == uncached(project)
+    assert not list(cache_dir.glob("*.recent.pickle")) and summaries.stat().st_mtime_ns != written
+    views.write_text(SENDS.replace("order = Order.objects.get(pk=1)", "order = latest_order()"))
+    touch(views)
+    assert check(project).stdout == uncached(project)

@@ -75,15 +75,17 @@ class Session:
     def __init__(self, project: Project) -> None:
         self.project = project
         self._state: "Optional[InferenceState]" = None
-        self._dispatchers: Optional[FrozenSet[str]] = None
         self._hint: Optional[Pattern[str]] = None
 
     @classmethod
-    def open(cls, root: Path, settings: Settings, use_cache: bool = True, jobs: int = 1) -> "Session":
+    def open(
+        cls, root: Path, settings: Settings, use_cache: bool = True, jobs: int = 1, files: Optional[List[Path]] = None
+    ) -> "Session":
         """The project under `root`, its files summarised (from the cache when they did not
-        change, in `jobs` processes otherwise)."""
+        change, in `jobs` processes otherwise). `files`: its Python files, when the caller walked
+        the root already (with the project's exclusions, other projects below left out)."""
         cache = Cache.for_root(root, enabled=use_cache, salt=HINT.pattern)
-        return cls(Project.load(root, settings, READING, cache, jobs))
+        return cls(Project.load(root, settings, READING, cache, jobs, files))
 
     @property
     def root(self) -> Path:
@@ -91,11 +93,7 @@ class Session:
 
     @property
     def dispatchers(self) -> FrozenSet[str]:
-        """The names of the project's dispatch helpers (functions that send a task they are
-        given): the files that call one are analysed too."""
-        if self._dispatchers is None:
-            self._dispatchers = frozenset(n for entry in self.project.files.values() for n in entry.dispatchers)
-        return self._dispatchers
+        return self.project.dispatchers
 
     @property
     def hint(self) -> Pattern[str]:

@@ -3,8 +3,17 @@ analysis engine."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from dataclasses import dataclass, field, replace
+from typing import Callable, List, Optional, Tuple
+
+# Marks a line number in a message as it is built (never in source text: Python rejects NUL).
+_REF = "\0"
+
+
+def line_ref(line: int) -> str:
+    """`line 12` for a message: a line of the file the diagnostic is in, which moves with the
+    file's lines when a cached diagnostic is moved (see `Diagnostic.moved`)."""
+    return f"line {_REF}{line}{_REF}"
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,40 @@ class Diagnostic:
     task: Optional[str] = None  # the task's qualified name, when known
     function: Optional[str] = None  # the qualified name of the enclosing function, if any
     argument: Optional[str] = None  # the offending expression's text (shortened)
+    # The lines the message names (`line_ref`): (where the number starts in it, the line).
+    refs: Tuple[Tuple[int, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        if _REF not in self.message:
+            return
+        parts = self.message.split(_REF)
+        if len(parts) % 2 == 0 or not all(p.isdigit() for p in parts[1::2]):
+            object.__setattr__(self, "message", self.message.replace(_REF, ""))
+            return
+        text, refs = parts[0], []
+        for number, after in zip(parts[1::2], parts[2::2]):
+            refs.append((len(text), int(number)))
+            text += number + after
+        object.__setattr__(self, "message", text)
+        object.__setattr__(self, "refs", tuple(refs))
+
+    def moved(self, mapping: Callable[[int], int]) -> "Diagnostic":
+        """The diagnostic with its positions, and the lines its message names, moved (its file
+        was edited elsewhere: see `project.regions.line_mapping`)."""
+        message, refs, shift = self.message, [], 0
+        for offset, line in self.refs:
+            old, new = str(line), str(mapping(line))
+            start = offset + shift
+            message = message[:start] + new + message[start + len(old) :]
+            refs.append((start, int(new)))
+            shift += len(new) - len(old)
+        return replace(
+            self,
+            line=mapping(self.line),
+            end_line=mapping(self.end_line) if self.end_line else 0,
+            message=message,
+            refs=tuple(refs),
+        )
 
     @property
     def key(self) -> Tuple[str, int, int, str, str]:
@@ -40,6 +83,7 @@ class Diagnostic:
             self.task,
             self.function,
             self.argument,
+            self.refs,
         )
 
     @classmethod

@@ -162,7 +162,7 @@ def file_facts(state: "InferenceState", summary: ModuleSummary, source: str, hin
         parts = list(cut_out)
     # The file as on disk (not standard input, not an editor's buffer): its functions parsed
     # alone are shared with the rest of the analysis (a function's callers, what it returns).
-    on_disk = state.source(summary.path) == source
+    on_disk = state.same_on_disk(summary.path, source)
     source_lines = source.splitlines(keepends=True)
     for fragment in parts:
         if fragment is None:
@@ -172,6 +172,7 @@ def file_facts(state: "InferenceState", summary: ModuleSummary, source: str, hin
         else:
             unit = _fragment(summary, fragment, source_lines)
         if unit is None:  # the whole module is needed, or a function does not parse alone
+            state.memo.note_read(summary.path)
             tree = parse_ast(source)
             whole = Unit(summary, parse_module(source))
             scopes = interesting_scopes(tree, lines) if tree else None

@@ -22,6 +22,7 @@ from ..settings import Settings
 from ..project.index import Symbol, SymbolIndex, last
 from ..project.memo import memoized
 from ..project.probes import probe_key, uses_as_value
+from ..project.regions import region_names
 from ..project.project import EVERY_FILE
 from ..project.summary import CALLED_NAME, Call, Const, FunctionSummary, ModuleSummary, Ref, Str
 from .evaluator import BUILTIN_CONTAINERS, SELF, Env, Evaluator, Scope, path_of
@@ -140,9 +141,25 @@ class InferenceState:
         self.memo.note_read(path)
         return self._read(path)[0]
 
+    def same_on_disk(self, path: str, text: str) -> bool:
+        """Whether `text` is the file's text on disk (read, not recorded as read)."""
+        return self._read(path)[0] == text
+
+    def note_region(self, summary: ModuleSummary, qualname: str) -> None:
+        """The answer being computed read one function of a module (its whole text when the
+        function is not one of its regions: see `project.regions`)."""
+        if qualname in self._region_names(summary):
+            self.memo.note_read(probe_key(summary.path, "region", qualname))
+        else:
+            self.memo.note_read(summary.path)
+
+    @memoized(default=frozenset())
+    def _region_names(self, summary: ModuleSummary) -> FrozenSet[str]:
+        return region_names(summary)
+
     def source_lines(self, path: str) -> Optional[Tuple[str, ...]]:
-        """The source split into lines (kept ends), split once for the many cuts of one file."""
-        self.memo.note_read(path)
+        """The source split into lines (kept ends), split once for the many cuts of one file.
+        Not recorded as read: the caller says which part it reads."""
         text, lines = self._read(path)
         if text is not None and lines is None:
             lines = tuple(text.splitlines(keepends=True))
@@ -174,7 +191,10 @@ class InferenceState:
     def _unit(self, summary: ModuleSummary, fragment: Optional[Fragment]) -> Optional[Unit]:
         """A parsed unit, the last `RECENT_UNITS` kept: a caller search parses many functions
         it needs once, and their syntax trees need not stay for the whole run."""
-        self.memo.note_read(summary.path)
+        if fragment is None:
+            self.memo.note_read(summary.path)
+        else:
+            self.note_region(summary, fragment.qualname)
         key = (summary.path, fragment)
         if key in self._units:
             unit = self._units.pop(key)
@@ -330,6 +350,7 @@ class InferenceState:
         assert module is not None
         name = symbol.qualname[len(module.name) + 1 :]
         lines = module.assignment_lines.get(name)
+        self.memo.note_read(probe_key(module.path, "skeleton"))  # module-level: outside every function
         source = self.source_lines(module.path) if lines else None
         if source is None or lines is None:
             return UNKNOWN
@@ -736,9 +757,13 @@ class InferenceState:
                 names = called if not constructor or module.name in relatives else called - {"__init__"}
                 if names.isdisjoint(module.call_names):
                     continue
-                source = self.source(module.path)
+                source = self._read(module.path)[0]
                 if source is None:
+                    self.memo.note_read(module.path)
                     continue
+                # Which of its functions call the names (they are read next), not its whole text.
+                for called_name in names:
+                    self.memo.note_read(probe_key(module.path, "call-regions", called_name))
                 lines = self.call_lines(module)
                 hinted = {line for name in names for line in lines.get(name, ())}
                 for unit in self.units_at(module, source, hinted):
@@ -762,7 +787,7 @@ class InferenceState:
     def call_lines(self, module: ModuleSummary) -> Dict[str, Tuple[int, ...]]:
         """The lines (1-based) where the module calls each name (`name(`, `x.name(`; not `def
         name(`): where to look for a function's callers, read once per module."""
-        source = self.source(module.path) or ""
+        source = self._read(module.path)[0] or ""  # the caller notes what it depends on
         found: Dict[str, List[int]] = {}
         line, position = 1, 0
         for match in CALLED_NAME.finditer(source):
@@ -817,14 +842,20 @@ class InferenceState:
 
         name = function.function_summary.name
         pattern = re.compile(rf"\bself\.{re.escape(name)}\s*\(")
+        calls = re.compile(rf"\b{re.escape(name)}\s*\(")
         receiver: Optional[Value] = None
         for ancestor in self.index.ancestry(owner)[1:]:
             symbol = self.index.class_symbol(ancestor)
             if symbol is None or symbol.module is None or name not in symbol.module.call_names:
                 continue
             lines = self.source_lines(symbol.module.path) or ()
+            # The text of the methods that call the name (which ones do, the search above noted).
             for method in symbol.class_summary.methods.values():
-                if not any(pattern.search(line) for line in lines[method.start - 1 : method.end]):
+                text = lines[method.start - 1 : method.end]
+                if not any(calls.search(line) for line in text):
+                    continue
+                self.note_region(symbol.module, method.qualname)
+                if not any(pattern.search(line) for line in text):
                     continue
                 member = self.index.member(symbol, method.name)
                 located = self.function_unit(member) if member is not None else None

@@ -329,25 +329,36 @@ def _check(args: argparse.Namespace) -> int:
             settings_of[root] = _settings(root, args)
         return settings_of[root]
 
+    directories: Dict[str, Tuple[bool, bool]] = {}  # what find_root learnt of each directory
+
     def root_of(path: Path) -> Path:
         if args.root is not None:
             return absolute(args.root)
         directory = path.parent
         if directory not in roots:
-            roots[directory] = find_root(path)
+            roots[directory] = find_root(path, directories)
         return roots[directory]
 
     # root -> [(order, file, display, source given on stdin, the root its walk excluded from)]
     groups: Dict[Path, List[Tuple[int, Path, str, Optional[str], Optional[Path]]]] = {}
+    # root -> its project's files, when a walk of the root itself found them (not walked again)
+    walked: Dict[Path, List[Path]] = {}
     counter = itertools.count()
     for path, raw in targets:
         if stdin_source is not None and raw == (args.stdin_filename or "stdin"):
             groups.setdefault(root_of(absolute(path)), []).append((0, path, raw, stdin_source, None))
             continue
-        walk_root = absolute(args.root) if args.root else find_root(path)
+        walk_root = absolute(args.root) if args.root else find_root(path, directories)
+        whole = absolute(path) == walk_root and directories.get(str(walk_root), (False, False))[1]
+        found = []
         for file in walk_python_files([path], Excluder(settings_for(walk_root).excludes, walk_root)):
             display = os.path.join(raw, os.path.relpath(file, absolute(path))) if path.is_dir() else raw
-            groups.setdefault(root_of(file), []).append((next(counter), file, display, None, walk_root))
+            root = root_of(file)
+            groups.setdefault(root, []).append((next(counter), file, display, None, walk_root))
+            if whole and root == walk_root:
+                found.append(file)
+        if whole:
+            walked[walk_root] = found
 
     baselines = _baselines(args, {root: settings_for(root) for root in groups})  # read before the work
     results: List[Tuple[int, FileResult]] = []
@@ -355,7 +366,7 @@ def _check(args: argparse.Namespace) -> int:
     jobs = args.jobs or os.cpu_count() or 1
     for root, files in groups.items():
         settings = settings_for(root)
-        session = Session.open(root, settings, use_cache=not args.no_cache, jobs=jobs)
+        session = Session.open(root, settings, use_cache=not args.no_cache, jobs=jobs, files=walked.get(root))
         excluder = Excluder(settings.excludes, root)
         on_disk = []
         for order, file, display, source, walked_from in files:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .regions import Region
     from .summary import ModuleSummary
 
 from .. import __version__
@@ -47,6 +48,8 @@ class FileEntry:
     hint: bool  # it holds something that looks like a task call
     calls: str = ""  # the names it calls (`f(`, `obj.f(`), each between spaces: " f g "
     dispatchers: Tuple[str, ...] = ()  # its functions that send a task they are given (Reading.send_methods)
+    regions: "Tuple[Region, ...]" = ()  # its functions' texts (see `project.regions`)
+    skeleton: str = ""  # the digest of the rest of its text
 
 
 @dataclass
@@ -63,6 +66,10 @@ class ResultEntry:
     # callers of a function pass: a new caller may appear anywhere; see `Project.calls`); else None.
     project: Optional[str] = None
     silenced: Tuple[int, ...] = ()  # the diagnostics (by index) `# noqa` comments in the file silence
+    # The file's regions and skeleton when it was analysed: an edit inside a function the
+    # analysis did not read moves the diagnostics rather than invalidate them.
+    regions: "Tuple[Region, ...]" = ()
+    skeleton: str = ""
 
 
 # What a cache file must have been written with to be read: its entries' shape (a pkify that
@@ -90,6 +97,10 @@ def _summaries_format() -> tuple:
     return tuple((cls.__name__, tuple(f.name for f in fields(cls))) for cls in classes)
 
 
+# The most summaries the overlay holds before they are all written again together.
+OVERLAY_LIMIT = 32
+
+
 def cache_directory() -> Optional[Path]:
     if os.environ.get("PKIFY_NO_CACHE"):
         return None
@@ -101,33 +112,68 @@ def cache_directory() -> Optional[Path]:
 
 class Cache:
     """`files` and `results` are read at once; the summaries (most of the bytes) only when the
-    project index is needed, that is when something has to be analysed."""
+    project index is needed, that is when something has to be analysed. The summaries of files
+    that changed in a run that needed no index go to a small overlay beside them (an edit does
+    not rewrite every summary), folded into them the next time they are read."""
 
     def __init__(self, path: Optional[Path] = None) -> None:
         self.path = path  # None: an in-memory cache that is never saved
         self.files: Dict[str, FileEntry] = {}
         self.results: Dict[str, ResultEntry] = {}
         self._summaries: "Optional[Dict[str, ModuleSummary]]" = None if path else {}
+        self._overlay: "Optional[Dict[str, Tuple[str, ModuleSummary]]]" = None  # path: (file digest, summary)
         self.dirty = False
         self.summaries_dirty = False
+        self.overlay_dirty = False
 
     @property
     def summaries(self) -> "Dict[str, ModuleSummary]":
         if self._summaries is None:
-            self._summaries = {}
-            try:
-                with open(self._summaries_path(), "rb") as file:
-                    data = pickle.load(file)
-                if data.get("format") == _summaries_format() and data.get("version") == code_version():
-                    self._summaries = data["summaries"]
-            except Exception:
-                pass
+            self._summaries = self._read_summaries(self._summaries_path()) or {}
+            for path, (content, summary) in self._read_overlay().items():
+                entry = self.files.get(path)
+                if entry is not None and entry.digest == content:
+                    self._summaries[path] = summary
+                    self.summaries_dirty = True
+            self._overlay = {}
             # A summary whose file entry is gone (or was written by another run) is not trusted.
             self._summaries = {p: s for p, s in self._summaries.items() if p in self.files}
         return self._summaries
 
+    def add_summaries(self, fresh: "Dict[str, ModuleSummary]") -> None:
+        """The summaries of files summarised again (their entries in `files` already)."""
+        if not fresh:
+            return
+        overlay = self._read_overlay() if self._summaries is None else {}
+        if self._summaries is not None or len(overlay) + len(fresh) > OVERLAY_LIMIT:
+            self.summaries.update(fresh)
+            self.summaries_dirty = True
+            return
+        overlay.update((path, (self.files[path].digest, summary)) for path, summary in fresh.items())
+        self.overlay_dirty = True
+
+    def _read_overlay(self) -> "Dict[str, Tuple[str, ModuleSummary]]":
+        if self._overlay is None:
+            self._overlay = self._read_summaries(self._overlay_path()) if self.path is not None else None
+            self._overlay = self._overlay or {}
+        return self._overlay
+
+    @staticmethod
+    def _read_summaries(path: Path) -> Optional[dict]:
+        try:
+            with open(path, "rb") as file:
+                data = pickle.load(file)
+            if data.get("format") == _summaries_format() and data.get("version") == code_version():
+                return data["summaries"]
+        except Exception:
+            pass
+        return None
+
     def _summaries_path(self) -> Path:
         return self.path.with_suffix(".summaries.pickle")
+
+    def _overlay_path(self) -> Path:
+        return self.path.with_suffix(".recent.pickle")
 
     @classmethod
     def for_root(cls, root: Path, enabled: bool = True, salt: str = "") -> "Cache":
@@ -156,7 +202,12 @@ class Cache:
             return
         if self.summaries_dirty:  # first: files entries must never outlive their summaries
             self._write(self._summaries_path(), {"summaries": self._summaries}, _summaries_format())
-            self.summaries_dirty = False
+            self.summaries_dirty = self.overlay_dirty = False
+            with contextlib.suppress(OSError):
+                os.unlink(self._overlay_path())  # folded in (a stale one is ignored: digests)
+        elif self.overlay_dirty:
+            self._write(self._overlay_path(), {"summaries": self._overlay}, _summaries_format())
+            self.overlay_dirty = False
         if self.dirty:
             self._write(self.path, {"files": self.files, "results": self.results}, FORMAT)
             self.dirty = False

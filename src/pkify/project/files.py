@@ -10,7 +10,7 @@ import re
 import stat
 import tokenize
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Dict, Iterable, Iterator, Optional, Sequence, Tuple
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "manage.py", ".git")
 
@@ -108,22 +108,38 @@ def absolute(path: Path) -> Path:
     return Path(os.path.abspath(path))
 
 
-def find_root(path: Path) -> Path:
+def find_root(path: Path, known: Optional[Dict[str, Tuple[bool, bool]]] = None) -> Path:
     """The nearest directory at or above `path` with a project marker; else the directory that
     holds the outermost package above it (where `import` would start), else its own directory.
     A marker inside a package (a directory with an `__init__.py`) never starts a root: a Django
-    app's `views/setup.py` is a module, not a project's `setup.py`."""
+    app's `views/setup.py` is a module, not a project's `setup.py`. `known`: what is known of
+    directories already (whether each is a package, whether it starts a root), for a run that
+    asks for many files."""
+    known = {} if known is None else known
     path = absolute(path)
-    start = path if path.is_dir() else path.parent
-    for directory in (start, *start.parents):
-        if (directory / "__init__.py").exists():
-            continue
-        if any((directory / marker).exists() for marker in ROOT_MARKERS):
-            return directory
+    start = str(path) if path.is_dir() else os.path.dirname(str(path))
+    directory = start
+    while True:
+        if _directory_facts(directory, known)[1]:
+            return Path(directory)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
     top = start
-    while (top / "__init__.py").exists() and top.parent != top:
-        top = top.parent
-    return top
+    while _directory_facts(top, known)[0] and os.path.dirname(top) != top:
+        top = os.path.dirname(top)
+    return Path(top)
+
+
+def _directory_facts(directory: str, known: Dict[str, Tuple[bool, bool]]) -> Tuple[bool, bool]:
+    """(a package, a root: not a package and holding a marker)."""
+    found = known.get(directory)
+    if found is None:
+        package = os.path.exists(os.path.join(directory, "__init__.py"))
+        marked = not package and any(os.path.exists(os.path.join(directory, m)) for m in ROOT_MARKERS)
+        found = known[directory] = (package, marked)
+    return found
 
 
 def module_name(path: Path) -> tuple[str, bool]:

@@ -6,12 +6,18 @@ their answer, not the file's whole text, is what the result depends on. Such a r
 probe (`probe_key(path, kind, argument)`); the cache keeps the answer, and when the file
 changes, the question is asked again of its new text: the result stays valid while the answer
 does (an edit elsewhere in the file does not make a large module's findings be recomputed).
+The regions a result read (one function's text; see `project.regions`) are such probes too.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Callable, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Optional, Tuple
+
+from .regions import call_regions
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .cache import FileEntry
 
 SEPARATOR = "\0"
 
@@ -51,13 +57,35 @@ def _used_as_value(line: str, name: str) -> bool:
     return False
 
 
-# kind -> the question, asked of a file's text with the probe's argument; its answer as text.
-PROBES: Dict[str, Callable[[str, str], str]] = {
-    "uses-as-value": lambda text, name: "1" if uses_as_value(text, name) else "0",
+def _region(file: "FileEntry", text: Callable[[], Optional[str]], qualname: str) -> Optional[str]:
+    return next((r[3] for r in file.regions if r[0] == qualname), "-")
+
+
+def _call_regions(file: "FileEntry", text: Callable[[], Optional[str]], name: str) -> Optional[str]:
+    from .summary import CALLED_NAME
+
+    source = text()
+    return None if source is None else call_regions(source, file.regions, name, CALLED_NAME)
+
+
+def _uses_as_value(file: "FileEntry", text: Callable[[], Optional[str]], name: str) -> Optional[str]:
+    source = text()
+    return None if source is None else ("1" if uses_as_value(source, name) else "0")
+
+
+# kind -> the question, asked of a file (its entry, its text read on demand) with the probe's
+# argument; its answer as text (None: the file cannot be read).
+PROBES: Dict[str, Callable[["FileEntry", Callable[[], Optional[str]], str], Optional[str]]] = {
+    "uses-as-value": _uses_as_value,
+    # The text of one of its functions (see `project.regions`), and the text around them.
+    "region": _region,
+    "skeleton": lambda file, text, _: file.skeleton,
+    # Which of its functions call a name (where the callers of a function were looked for).
+    "call-regions": _call_regions,
 }
 
 
-def probe_key(path: str, kind: str, argument: str) -> str:
+def probe_key(path: str, kind: str, argument: str = "") -> str:
     return SEPARATOR.join((path, kind, argument))
 
 
@@ -69,7 +97,8 @@ def parse_probe(key: str) -> Optional[Tuple[str, str, str]]:
     return path, kind, argument
 
 
-def answer(key: str, text: str) -> str:
+def answer(key: str, file: "FileEntry", text: Callable[[], Optional[str]]) -> Optional[str]:
+    """A probe's answer for a file as it is now (None when its text cannot be read)."""
     parsed = parse_probe(key)
     assert parsed is not None
-    return PROBES[parsed[1]](text, parsed[2])
+    return PROBES[parsed[1]](file, text, parsed[2])

@@ -15,6 +15,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Pattern, Tuple
 
+from ..diagnostics import Diagnostic
 from ..settings import Settings
 from .cache import Cache, FileEntry, ResultEntry, digest, stat_key
 from .files import Excluder, SourceError, decode_source, module_name, read_source, walk_python_files
@@ -106,8 +107,10 @@ def summarise_entry(
         return FileEntry(stat_key(stat), content, "", str(error), False), None
     except Exception as error:  # a bug: the file is left out of the index and reported when checked
         return FileEntry(stat_key(stat), content, "", f"internal error: {describe_error(error)}", False), None
+    from .regions import regions_of, split_lines
     from .summary import declarations
 
+    regions, skeleton = regions_of(summary, split_lines(source), digest)
     entry = FileEntry(
         stat_key(stat),
         content,
@@ -116,6 +119,8 @@ def summarise_entry(
         bool(reading.hint.search(source)),
         " " + " ".join(sorted(summary.call_names)) + " ",
         dispatchers(summary, reading.send_methods),
+        regions,
+        skeleton,
     )
     return entry, summary
 
@@ -152,6 +157,7 @@ class Project:
             "|".join(f"{path}:{entry.declarations}" for path, entry in sorted(self.files.items())).encode()
         )
         self._calls: Optional[str] = None
+        self._dispatchers: Optional[FrozenSet[str]] = None
 
     @property
     def calls(self) -> str:
@@ -166,14 +172,23 @@ class Project:
 
     @classmethod
     def load(
-        cls, root: Path, settings: Settings, reading: Reading, cache: Optional[Cache] = None, jobs: int = 1
+        cls,
+        root: Path,
+        settings: Settings,
+        reading: Reading,
+        cache: Optional[Cache] = None,
+        jobs: int = 1,
+        files: Optional[Iterable[Path]] = None,
     ) -> "Project":
         """The project under `root`: every Python file summarised, or its summary taken from
-        the cache when the file has not changed."""
+        the cache when the file has not changed. `files`: the project's files, when the caller
+        walked them already."""
         cache = cache if cache is not None else Cache()
         entries: Dict[str, FileEntry] = {}
         stale: List[Tuple[Path, Optional[FileEntry]]] = []
-        for path in walk_python_files([root], Excluder(settings.excludes, root), projects=False):
+        if files is None:
+            files = walk_python_files([root], Excluder(settings.excludes, root), projects=False)
+        for path in files:
             key = str(path)
             entry = cache.files.get(key)
             try:
@@ -194,13 +209,8 @@ class Project:
             if summary is not None:
                 fresh[str(path)] = summary
         if stale or len(entries) != len(cache.files):
-            if fresh or len(entries) != len(cache.files):
-                summaries = cache.summaries  # read before `files` changes: it filters on them
-                summaries.update(fresh)
-                for gone in set(summaries) - set(entries):
-                    del summaries[gone]
-                cache.summaries_dirty = True
-            cache.files = entries
+            cache.files = entries  # (the summaries of files gone are dropped when read)
+            cache.add_summaries(fresh)
             cache.dirty = True
         return cls(root, settings, reading, None, cache, entries)
 
@@ -237,19 +247,79 @@ class Project:
     # --- the result cache ------------------------------------------------------------------------
 
     def cached_result(self, path: Path) -> Optional[ResultEntry]:
-        """The cached result of a file on disk, while it is valid."""
+        """The cached result of a file on disk, while it is valid. A result whose file was
+        edited only inside functions its analysis did not read is valid still: its positions are
+        moved with the file's lines (and the cache keeps it so moved)."""
         file = self.files.get(str(path))
         cached = self.cache.results.get(str(path))
         if file is None or cached is None:
             return None
-        valid = (
-            cached.digest == file.digest
-            and cached.fingerprint == self.fingerprint
-            and cached.settings == self.settings_key
-            and all(self._still(read, content) for read, content in cached.reads)
-            and (cached.project is None or cached.project == self.calls)
+        if (
+            cached.fingerprint != self.fingerprint
+            or cached.settings != self.settings_key
+            or (cached.project is not None and cached.project != self.calls)
+        ):
+            return None
+        texts: Dict[str, Optional[str]] = {}
+        mapping = None
+        if cached.digest != file.digest:
+            mapping = self._edited_elsewhere(str(path), file, cached, texts)
+            if mapping is None:
+                return None
+        changed = mapping is not None
+        for read, content in cached.reads:
+            same = self._still(read, content, texts)
+            if same is None:
+                return None
+            changed = changed or not same
+        if not changed:
+            return cached
+        # Valid, though something it read was edited: kept as it is now, checked at once next time.
+        rows = cached.diagnostics
+        if mapping is not None:
+            rows = tuple(Diagnostic.from_row("", row).moved(mapping).row() for row in rows)
+        reads = tuple(
+            (read, content) if self._unchanged(read, content) else next(self._depends([read], {}, texts))
+            for read, content in cached.reads
         )
-        return cached if valid else None
+        fresh = replace(
+            cached,
+            digest=file.digest,
+            reads=reads,
+            diagnostics=rows,
+            regions=file.regions,
+            skeleton=file.skeleton,
+        )
+        self.store(path, fresh)
+        return fresh
+
+    def _edited_elsewhere(
+        self, path: str, file: FileEntry, cached: ResultEntry, texts: Dict[str, Optional[str]]
+    ) -> Optional[Callable[[int], int]]:
+        """Where the lines of a checked file moved, when it was edited only inside functions
+        that still hold no line worth analysing (whether its analysis read them is up to its
+        reads); None when its other text changed, or a function came or went."""
+        from .regions import line_mapping, matches_in, names_pattern
+
+        if not cached.regions or file.skeleton != cached.skeleton:
+            return None
+        mapping = line_mapping(cached.regions, file.regions)
+        text = self._text(path, texts)
+        if mapping is None or text is None:
+            return None
+        edited = [new for old, new in zip(cached.regions, file.regions) if old[3] != new[3]]
+        calls = names_pattern(self.dispatchers)
+        if matches_in(text, edited, self.reading.hint) or (calls is not None and matches_in(text, edited, calls)):
+            return None
+        return mapping
+
+    @property
+    def dispatchers(self) -> FrozenSet[str]:
+        """The names of the project's dispatch helpers (functions that send a task they are
+        given): the files that call one are analysed too."""
+        if self._dispatchers is None:
+            self._dispatchers = frozenset(n for entry in self.files.values() for n in entry.dispatchers)
+        return self._dispatchers
 
     def result_entry(
         self,
@@ -266,16 +336,36 @@ class Project:
         file = self.files.get(str(path))
         if file is None:
             return None
-        depends = tuple(self._depends(sorted(reads), answers or {}))
+        depends = tuple(self._depends(sorted(reads), answers or {}, {}))
         every = self.calls if EVERY_FILE in reads else None
         return ResultEntry(
-            file.digest, self.fingerprint, self.settings_key, depends, rows, error, internal, tasks, every, silenced
+            file.digest,
+            self.fingerprint,
+            self.settings_key,
+            depends,
+            rows,
+            error,
+            internal,
+            tasks,
+            every,
+            silenced,
+            file.regions,
+            file.skeleton,
         )
 
-    def _depends(self, reads: List[str], answers: Dict[str, str]) -> Iterator[Tuple[str, str]]:
+    def _text(self, path: str, texts: Dict[str, Optional[str]]) -> Optional[str]:
+        if path not in texts:
+            try:
+                texts[path] = read_source(Path(path))
+            except SourceError:
+                texts[path] = None
+        return texts[path]
+
+    def _depends(
+        self, reads: List[str], answers: Dict[str, str], texts: Dict[str, Optional[str]]
+    ) -> Iterator[Tuple[str, str]]:
         """(read, what it found): a file's digest; for a probe, the file's digest and the answer
         (the one the analysis found, else asked of the file now)."""
-        texts: Dict[str, Optional[str]] = {}
         for read in reads:
             probe = parse_probe(read)
             path = read if probe is None else probe[0]
@@ -285,36 +375,35 @@ class Project:
             if probe is None:
                 yield read, file.digest
                 continue
-            if read in answers:
-                yield read, f"{file.digest}:{answers[read]}"
-                continue
-            if path not in texts:
-                try:
-                    texts[path] = read_source(Path(path))
-                except SourceError:
-                    texts[path] = None
-            text = texts[path]
-            if text is None:
+            found = answers.get(read)
+            if found is None:
+                found = answer(read, file, lambda: self._text(path, texts))
+            if found is None:
                 yield path, file.digest  # the whole file, then
             else:
-                yield read, f"{file.digest}:{answer(read, text)}"
+                yield read, f"{file.digest}:{found}"
 
-    def _still(self, read: str, content: str) -> bool:
-        """Whether a read of the cached result finds what it found: the same file, or the same
-        answer to a probe's question (asked again of a file that changed)."""
+    def _unchanged(self, read: str, content: str) -> bool:
+        """Whether the file a read is of has the same digest as then."""
         probe = parse_probe(read)
         file = self.files.get(read if probe is None else probe[0])
+        return file is not None and file.digest == content.partition(":")[0]
+
+    def _still(self, read: str, content: str, texts: Dict[str, Optional[str]]) -> Optional[bool]:
+        """Whether a read of the cached result finds what it found: True when the file is the
+        same, False when it changed but the answer to the probe's question (asked again of the
+        file as it is now) did not; None when what was read changed."""
+        probe = parse_probe(read)
+        path = read if probe is None else probe[0]
+        file = self.files.get(path)
         if file is None:
-            return False
+            return None
         if probe is None:
-            return file.digest == content
+            return True if file.digest == content else None
         digest, _, found = content.partition(":")
         if file.digest == digest:
             return True
-        try:
-            return answer(read, read_source(Path(probe[0]))) == found
-        except SourceError:
-            return False
+        return False if answer(read, file, lambda: self._text(path, texts)) == found else None
 
     def store(self, path: Path, entry: Optional[ResultEntry]) -> None:
         if entry is not None:

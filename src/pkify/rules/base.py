@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Optional, Type, TypeVar
 
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, line_ref
 from ..settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -106,5 +106,5 @@ def evidence_text(origin: "Origin", expression: str, line: int, maybe_none: bool
     none = "; it may be None" if maybe_none else ""
     if origin.text == expression and origin.line == line:
         return " (it may be None)" if maybe_none else ""
-    where = f", line {origin.line}" if origin.line and origin.line != line else ""
+    where = f", {line_ref(origin.line)}" if origin.line and origin.line != line else ""
     return f" ({origin.how} `{origin.text}`{where}{none})"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, FrozenSet, Iterator, List, Optional
 
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, line_ref
 from .base import PRELUDE, Context, Rule, RuleDoc, evidence_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -137,7 +137,7 @@ def check(facts: List[Fact], context: Context) -> Iterator[Diagnostic]:
                 inner = ""
                 if found.origin is not None and found.origin.node is not None:
                     located = unit.locate(found.origin)
-                    where = f", line {located.line}" if located.line and located.line != line else ""
+                    where = f", {line_ref(located.line)}" if located.line and located.line != line else ""
                     inner = f" (`{located.text}`{where})"
                 text = f"`{expression}` holds {what}{inner}; {advice(found.kind, expression, False, serializer)}"
             end_line, end_column = unit.end(node)

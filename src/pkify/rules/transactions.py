@@ -11,6 +11,7 @@ from ..frameworks.celery.plugin import Celery
 from ..frameworks.celery.values import TaskCall
 from ..frameworks.django_orm.values import Transaction
 from ..frameworks.django_web.plugin import DjangoWeb
+from ..diagnostics import line_ref
 from .base import Context
 
 # The sends that go to the broker at once (signatures are sent later, by what applies them).
@@ -40,7 +41,7 @@ def transaction_around(call: TaskCall, context: Context) -> Optional[Tuple[str, 
     for item in where.withs:  # the outermost block: its commit is when the rows are visible
         if is_atomic(item.value):
             using, known = _database(item.value)
-            return f"inside `transaction.atomic()` at line {call.unit.line(item.node)}", using, known
+            return f"inside `transaction.atomic()` at {line_ref(call.unit.line(item.node))}", using, known
     for decorator in where.decorators:
         if is_atomic(decorator):
             using, known = _database(decorator)
