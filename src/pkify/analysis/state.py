@@ -22,7 +22,7 @@ from ..settings import Settings
 from ..project.index import Symbol, SymbolIndex, last
 from ..project.memo import memoized
 from ..project.probes import probe_key, uses_as_value
-from ..project.regions import region_names
+from ..project.regions import region_spans, regions_holding
 from ..project.project import EVERY_FILE
 from ..project.summary import CALLED_NAME, Call, Const, FunctionSummary, ModuleSummary, Ref, Str
 from .evaluator import BUILTIN_CONTAINERS, SELF, Env, Evaluator, Scope, path_of
@@ -141,21 +141,43 @@ class InferenceState:
         self.memo.note_read(path)
         return self._read(path)[0]
 
+    def text(self, path: str) -> Optional[str]:
+        """A file's text, not recorded as read: the caller notes what it depends on (a region,
+        a probe's answer)."""
+        return self._read(path)[0]
+
     def same_on_disk(self, path: str, text: str) -> bool:
         """Whether `text` is the file's text on disk (read, not recorded as read)."""
-        return self._read(path)[0] == text
+        return self.text(path) == text
 
     def note_region(self, summary: ModuleSummary, qualname: str) -> None:
         """The answer being computed read one function of a module (its whole text when the
         function is not one of its regions: see `project.regions`)."""
-        if qualname in self._region_names(summary):
+        if any(span[0] == qualname for span in self._region_spans(summary)):
             self.memo.note_read(probe_key(summary.path, "region", qualname))
         else:
             self.memo.note_read(summary.path)
 
-    @memoized(default=frozenset())
-    def _region_names(self, summary: ModuleSummary) -> FrozenSet[str]:
-        return region_names(summary)
+    def note_calls(self, summary: ModuleSummary, name: str) -> None:
+        """The answer being computed depends on which functions of a module call `name` (not
+        on the rest of its text: the functions it goes on to read are noted as they are)."""
+        lines = self.call_lines(summary).get(name, ())
+        answer = regions_holding(self._region_spans(summary), lines)
+        self.memo.note_probe(probe_key(summary.path, "call-regions", name), answer)
+
+    def note_mentions(self, summary: ModuleSummary, word: str) -> bool:
+        """Whether a module's text holds a word; the answer being computed depends on that."""
+        text = self.text(summary.path)
+        if text is None:
+            self.memo.note_read(summary.path)
+            return False
+        found = word in text
+        self.memo.note_probe(probe_key(summary.path, "mentions", word), "1" if found else "0")
+        return found
+
+    @memoized(default=())
+    def _region_spans(self, summary: ModuleSummary) -> Tuple[Tuple[str, int, int], ...]:
+        return region_spans(summary)
 
     def source_lines(self, path: str) -> Optional[Tuple[str, ...]]:
         """The source split into lines (kept ends), split once for the many cuts of one file.
@@ -757,13 +779,13 @@ class InferenceState:
                 names = called if not constructor or module.name in relatives else called - {"__init__"}
                 if names.isdisjoint(module.call_names):
                     continue
-                source = self._read(module.path)[0]
+                source = self.text(module.path)
                 if source is None:
                     self.memo.note_read(module.path)
                     continue
                 # Which of its functions call the names (they are read next), not its whole text.
                 for called_name in names:
-                    self.memo.note_read(probe_key(module.path, "call-regions", called_name))
+                    self.note_calls(module, called_name)
                 lines = self.call_lines(module)
                 hinted = {line for name in names for line in lines.get(name, ())}
                 for unit in self.units_at(module, source, hinted):
@@ -787,7 +809,7 @@ class InferenceState:
     def call_lines(self, module: ModuleSummary) -> Dict[str, Tuple[int, ...]]:
         """The lines (1-based) where the module calls each name (`name(`, `x.name(`; not `def
         name(`): where to look for a function's callers, read once per module."""
-        source = self._read(module.path)[0] or ""  # the caller notes what it depends on
+        source = self.text(module.path) or ""  # the caller notes what it depends on
         found: Dict[str, List[int]] = {}
         line, position = 1, 0
         for match in CALLED_NAME.finditer(source):
@@ -816,7 +838,7 @@ class InferenceState:
             )
             if not related:
                 continue
-            text = self._read(candidate.path)[0]
+            text = self.text(candidate.path)
             if text is None:
                 continue
             # What the answer depends on is whether the module uses the name as a value, not

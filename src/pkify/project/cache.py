@@ -29,6 +29,9 @@ if TYPE_CHECKING:  # pragma: no cover
 from .. import __version__
 
 StatKey = Tuple[int, int, int]
+# A file a result read: (path, its digest then, None when its whole text was read, else the
+# questions asked of it and their answers: see `project.probes`).
+Read = Tuple[str, str, Optional[Tuple[Tuple[str, str], ...]]]
 
 
 def digest(data: bytes) -> str:
@@ -57,7 +60,7 @@ class ResultEntry:
     digest: str
     fingerprint: str
     settings: str
-    reads: Tuple[Tuple[str, str], ...]  # (path, digest) of the other files the analysis read
+    reads: Tuple[Read, ...]  # what the analysis read of each file (its own included)
     diagnostics: Tuple[Tuple[object, ...], ...]  # Diagnostic.row(), before `# noqa`
     error: Optional[str]
     internal: bool

@@ -12,8 +12,10 @@ The regions a result read (one function's text; see `project.regions`) are such 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, Optional, Tuple
 
+from .files import SourceError, read_source
 from .regions import call_regions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -82,6 +84,8 @@ PROBES: Dict[str, Callable[["FileEntry", Callable[[], Optional[str]], str], Opti
     "skeleton": lambda file, text, _: file.skeleton,
     # Which of its functions call a name (where the callers of a function were looked for).
     "call-regions": _call_regions,
+    # Whether a word is anywhere in its text.
+    "mentions": lambda file, text, word: None if text() is None else ("1" if word in (text() or "") else "0"),
 }
 
 
@@ -97,8 +101,18 @@ def parse_probe(key: str) -> Optional[Tuple[str, str, str]]:
     return path, kind, argument
 
 
-def answer(key: str, file: "FileEntry", text: Callable[[], Optional[str]]) -> Optional[str]:
-    """A probe's answer for a file as it is now (None when its text cannot be read)."""
-    parsed = parse_probe(key)
-    assert parsed is not None
-    return PROBES[parsed[1]](file, text, parsed[2])
+def answer(path: str, file: "FileEntry", question: str, texts: Dict[str, Optional[str]]) -> Optional[str]:
+    """A probe's answer (`question`: its kind and argument, as in its key) for a file as it is
+    now; None when its text cannot be read. `texts`: the files read already."""
+    kind, _, argument = question.partition(SEPARATOR)
+    return PROBES[kind](file, lambda: text_of(path, texts), argument)
+
+
+def text_of(path: str, texts: Dict[str, Optional[str]]) -> Optional[str]:
+    """A file's text, read once for all the questions asked of it (None if it cannot be)."""
+    if path not in texts:
+        try:
+            texts[path] = read_source(Path(path))
+        except SourceError:
+            texts[path] = None
+    return texts[path]

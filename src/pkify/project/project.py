@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Iterable, Iterator,
 
 from ..diagnostics import Diagnostic
 from ..settings import Settings
-from .cache import Cache, FileEntry, ResultEntry, digest, stat_key
+from .cache import Cache, FileEntry, Read, ResultEntry, digest, stat_key
 from .files import Excluder, SourceError, decode_source, module_name, read_source, walk_python_files
 from .parallel import in_parallel
-from .probes import answer, parse_probe
+from .probes import answer, parse_probe, text_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from .index import SymbolIndex
@@ -266,26 +266,26 @@ class Project:
             mapping = self._edited_elsewhere(str(path), file, cached, texts)
             if mapping is None:
                 return None
-        changed = mapping is not None
-        for read, content in cached.reads:
-            same = self._still(read, content, texts)
-            if same is None:
+        edited = mapping is not None
+        for read, content, probes in cached.reads:
+            other = self.files.get(read)
+            if other is None:
                 return None
-            changed = changed or not same
-        if not changed:
+            if other.digest == content:
+                continue
+            if probes is None or any(answer(read, other, probe, texts) != found for probe, found in probes):
+                return None
+            edited = True
+        if not edited:
             return cached
         # Valid, though something it read was edited: kept as it is now, checked at once next time.
         rows = cached.diagnostics
         if mapping is not None:
             rows = tuple(Diagnostic.from_row("", row).moved(mapping).row() for row in rows)
-        reads = tuple(
-            (read, content) if self._unchanged(read, content) else next(self._depends([read], {}, texts))
-            for read, content in cached.reads
-        )
         fresh = replace(
             cached,
             digest=file.digest,
-            reads=reads,
+            reads=tuple((read, self.files[read].digest, probes) for read, _, probes in cached.reads),
             diagnostics=rows,
             regions=file.regions,
             skeleton=file.skeleton,
@@ -304,7 +304,7 @@ class Project:
         if not cached.regions or file.skeleton != cached.skeleton:
             return None
         mapping = line_mapping(cached.regions, file.regions)
-        text = self._text(path, texts)
+        text = text_of(path, texts)
         if mapping is None or text is None:
             return None
         edited = [new for old, new in zip(cached.regions, file.regions) if old[3] != new[3]]
@@ -336,7 +336,7 @@ class Project:
         file = self.files.get(str(path))
         if file is None:
             return None
-        depends = tuple(self._depends(sorted(reads), answers or {}, {}))
+        depends = tuple(self._depends(sorted(reads), answers or {}))
         every = self.calls if EVERY_FILE in reads else None
         return ResultEntry(
             file.digest,
@@ -353,57 +353,31 @@ class Project:
             file.skeleton,
         )
 
-    def _text(self, path: str, texts: Dict[str, Optional[str]]) -> Optional[str]:
-        if path not in texts:
-            try:
-                texts[path] = read_source(Path(path))
-            except SourceError:
-                texts[path] = None
-        return texts[path]
-
-    def _depends(
-        self, reads: List[str], answers: Dict[str, str], texts: Dict[str, Optional[str]]
-    ) -> Iterator[Tuple[str, str]]:
-        """(read, what it found): a file's digest; for a probe, the file's digest and the answer
-        (the one the analysis found, else asked of the file now)."""
+    def _depends(self, reads: List[str], answers: Dict[str, str]) -> Iterator[Read]:
+        """What each file read was found to be: its digest, and the answers to the questions
+        asked of it (the ones the analysis found, else asked of the file now), or None when its
+        whole text was read."""
+        asked: Dict[str, Optional[List[Tuple[str, str]]]] = {}
+        texts: Dict[str, Optional[str]] = {}
         for read in reads:
             probe = parse_probe(read)
             path = read if probe is None else probe[0]
             file = self.files.get(path)
-            if file is None:
+            if file is None or (path in asked and asked[path] is None):
                 continue
             if probe is None:
-                yield read, file.digest
+                asked[path] = None
                 continue
+            question = read[len(path) + 1 :]
             found = answers.get(read)
             if found is None:
-                found = answer(read, file, lambda: self._text(path, texts))
-            if found is None:
-                yield path, file.digest  # the whole file, then
+                found = answer(path, file, question, texts)
+            if found is None:  # its text cannot be read: the whole of it, then
+                asked[path] = None
             else:
-                yield read, f"{file.digest}:{found}"
-
-    def _unchanged(self, read: str, content: str) -> bool:
-        """Whether the file a read is of has the same digest as then."""
-        probe = parse_probe(read)
-        file = self.files.get(read if probe is None else probe[0])
-        return file is not None and file.digest == content.partition(":")[0]
-
-    def _still(self, read: str, content: str, texts: Dict[str, Optional[str]]) -> Optional[bool]:
-        """Whether a read of the cached result finds what it found: True when the file is the
-        same, False when it changed but the answer to the probe's question (asked again of the
-        file as it is now) did not; None when what was read changed."""
-        probe = parse_probe(read)
-        path = read if probe is None else probe[0]
-        file = self.files.get(path)
-        if file is None:
-            return None
-        if probe is None:
-            return True if file.digest == content else None
-        digest, _, found = content.partition(":")
-        if file.digest == digest:
-            return True
-        return False if answer(read, file, lambda: self._text(path, texts)) == found else None
+                asked.setdefault(path, []).append((question, found))  # type: ignore[union-attr]
+        for path, questions in asked.items():
+            yield path, self.files[path].digest, None if questions is None else tuple(sorted(questions))
 
     def store(self, path: Path, entry: Optional[ResultEntry]) -> None:
         if entry is not None:

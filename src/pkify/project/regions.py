@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import TYPE_CHECKING, Callable, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Iterable, List, Optional, Pattern, Sequence, Set, Tuple
 
 if TYPE_CHECKING:  # pragma: no cover
     from .summary import ModuleSummary
@@ -49,8 +49,9 @@ def _functions(summary: "ModuleSummary") -> list:
     return found
 
 
-def region_names(summary: "ModuleSummary") -> FrozenSet[str]:
-    return frozenset(f.qualname for f in _functions(summary))
+def region_spans(summary: "ModuleSummary") -> Tuple[Tuple[str, int, int], ...]:
+    """The regions of a summarised file without their digests: (qualname, first line, last line)."""
+    return tuple((f.qualname, f.start, f.end) for f in _functions(summary))
 
 
 def regions_of(summary: "ModuleSummary", lines: Sequence[str], digest: Callable[[bytes], str]) -> Tuple[Tuple[Region, ...], str]:
@@ -61,7 +62,7 @@ def regions_of(summary: "ModuleSummary", lines: Sequence[str], digest: Callable[
     for function in _functions(summary):
         text = "".join(lines[function.start - 1 : function.end])
         found.append((function.qualname, function.start, function.end, digest(text.encode("utf-8", "surrogatepass"))))
-    skeleton = []
+    skeleton: List[str] = []
     position = 0
     for name, start, end, _ in found:
         skeleton.extend(lines[position : start - 1])
@@ -71,7 +72,7 @@ def regions_of(summary: "ModuleSummary", lines: Sequence[str], digest: Callable[
     return tuple(found), digest("".join(skeleton).encode("utf-8", "surrogatepass"))
 
 
-def region_at(regions: Sequence[Region], line: int) -> str:
+def region_at(regions: Sequence[Sequence], line: int) -> str:
     """The name of the region holding a line (MODULE outside every one)."""
     index = bisect.bisect_right([r[1] for r in regions], line) - 1
     if index >= 0 and regions[index][1] <= line <= regions[index][2]:
@@ -104,15 +105,20 @@ def call_regions(text: str, regions: Sequence[Region], name: str, pattern: Patte
     """The regions where a file calls `name` (by `pattern`, whose first group is the name
     called), sorted, as one line of text: what a search for the callers of a function found in
     the file, and depends on."""
-    found: Set[str] = set()
+    lines = []
     line, position = 1, 0
     for match in pattern.finditer(text):
         if match[1] != name:
             continue
         line += text.count("\n", position, match.start())
         position = match.start()
-        found.add(region_at(regions, line))
-    return " ".join(sorted(found))
+        lines.append(line)
+    return regions_holding(regions, lines)
+
+
+def regions_holding(regions: Sequence[Sequence], lines: Iterable[int]) -> str:
+    """The regions that hold the given lines, sorted, as one line of text."""
+    return " ".join(sorted({region_at(regions, line) for line in lines}))
 
 
 def matches_in(text: str, regions: Iterable[Region], pattern: Pattern[str]) -> bool:

@@ -114,10 +114,14 @@ class DjangoWeb(Plugin):
         for module in index.modules():
             if not names.SEND_METHODS & module.call_names:
                 continue
-            source = state.source(module.path)
-            if source is None or short not in source:
+            if not state.note_mentions(module, short):
                 continue
-            for unit in state.units_at(module, source, hint_lines(source, SENDS)):
+            for method in names.SEND_METHODS:  # where it sends (the functions read are noted as read)
+                state.note_calls(module, method)
+            text = state.text(module.path)
+            if text is None:
+                continue
+            for unit in state.units_at(module, text, hint_lines(text, SENDS)):
                 recorder = Recorder(state, unit, calls=False)
                 recorder.on_call = call
                 walk_unit(state, unit, recorder)
