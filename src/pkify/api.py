@@ -109,7 +109,7 @@ class Session:
         return self._hint
 
     def _worth_analysing(self, entry) -> bool:
-        return entry.hint or any(f" {name} " in entry.calls for name in self.dispatchers)
+        return entry.hint or self.project.calls_a_dispatcher(entry)
 
     @property
     def settings(self) -> Settings:

@@ -22,9 +22,7 @@ Standard library only: the CLI and the flake8 plugin use it through `pkify.api`.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
@@ -162,6 +160,8 @@ class Baseline:
         except (OSError, UnicodeDecodeError) as error:
             reason = getattr(error, "strerror", None) or str(error)
             raise BaselineError(f"{where}: cannot read the baseline: {reason}") from None
+        import json  # only here: a warm run does without it
+
         try:
             data = json.loads(text)
         except ValueError as error:
@@ -171,6 +171,8 @@ class Baseline:
         return cls(_entries(data, where))
 
     def dumps(self) -> str:
+        import json  # only here: a warm run does without it
+
         lines = []
         for key in sorted(self.counts, key=Fingerprint.sort_key):
             entry: Dict[str, object] = dict(zip(FIELDS, key))
@@ -183,6 +185,7 @@ class Baseline:
         """Replace `path` atomically; BaselineError when it cannot be written."""
         directory = path.parent if str(path.parent) else Path(".")
         try:
+            import tempfile  # only here: a warm run does without it
             descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
             try:
                 with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as file:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import errno
 import io
 import os
 import stat
-import tempfile
 import tokenize
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -67,6 +65,7 @@ def write_atomically(files: Dict[Path, str]) -> None:
         for path, text in files.items():
             data = text.encode(source_encoding(path.read_bytes()))
             try:
+                import tempfile  # only here: a warm run does without it
                 handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".pkify", dir=path.parent)
             except OSError as error:
                 raise type(error)(error.errno, error.strerror, str(path.parent)) from None
@@ -88,5 +87,7 @@ def write_atomically(files: Dict[Path, str]) -> None:
 
 
 def unified_diff(path: str, old: str, new: str) -> str:
+    import difflib  # here: `pkify check` does without it
+
     name = display(path)
     return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{name}", f"b/{name}"))

@@ -11,7 +11,6 @@ and `github` also carry them (as tool notifications / annotations).
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from pathlib import Path
@@ -69,6 +68,8 @@ def source_with_caret(line: str, column: int) -> str:
 
 
 def json_report(results: List[FileResult]) -> str:
+    import json  # here: a text report does without it
+
     rows = [
         {
             "path": d.path, "line": d.line, "column": d.column, "code": d.code, "message": d.message,
@@ -183,6 +184,8 @@ def sarif_log(results: List[FileResult], cwd: Path) -> dict:
 
 
 def sarif_report(results: List[FileResult], cwd: Path) -> str:
+    import json  # here: a text report does without it
+
     return json.dumps(sarif_log(results, cwd), indent=2) + "\n"
 
 

@@ -17,7 +17,6 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Optional, Tuple
@@ -82,13 +81,18 @@ FORMAT = tuple((cls.__name__, tuple(f.name for f in fields(cls))) for cls in (Fi
 
 @functools.lru_cache(maxsize=None)
 def code_version() -> str:
-    """pkify's version and a digest of its own source files: a cache written by other code is
-    not read (an install from a newer commit keeps the version number)."""
-    package = Path(__file__).resolve().parent.parent
+    """pkify's version and a digest of its own source files' names, sizes and modification
+    times: a cache written by other code is not read (an install from a newer commit keeps the
+    version number, and writes the files anew). Stat only: every run asks."""
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
     digest = hashlib.blake2b(digest_size=8)
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
+    for directory, directories, names in os.walk(package):
+        directories.sort()
+        for name in sorted(names):
+            if name.endswith(".py"):
+                path = os.path.join(directory, name)
+                stat = os.stat(path)
+                digest.update(f"{os.path.relpath(path, package)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
     return f"{__version__}+{digest.hexdigest()}"
 
 
@@ -220,6 +224,7 @@ class Cache:
         temporary = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            import tempfile  # only here: a warm run does without it
             handle, temporary = tempfile.mkstemp(prefix=".cache.", dir=path.parent)
             with os.fdopen(handle, "wb") as file:
                 pickle.dump({"format": shape, "version": code_version(), **data}, file, pickle.HIGHEST_PROTOCOL)

@@ -105,6 +105,8 @@ def is_python_file(path: Path) -> bool:
 def absolute(path: Path) -> Path:
     """The absolute path, symlinks kept: `Path.resolve()` raises on a symlink loop before
     Python 3.13, and a project seen through a symlink keeps its own paths."""
+    if isinstance(path, Path) and path.is_absolute() and ".." not in path.parts:
+        return path  # already (a walk's paths: asked for every file of a run)
     return Path(os.path.abspath(path))
 
 

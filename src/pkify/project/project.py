@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -158,6 +159,7 @@ class Project:
         )
         self._calls: Optional[str] = None
         self._dispatchers: Optional[FrozenSet[str]] = None
+        self._dispatcher_call: Optional[Pattern[str]] = None
 
     @property
     def calls(self) -> str:
@@ -320,6 +322,13 @@ class Project:
         if self._dispatchers is None:
             self._dispatchers = frozenset(n for entry in self.files.values() for n in entry.dispatchers)
         return self._dispatchers
+
+    def calls_a_dispatcher(self, entry: FileEntry) -> bool:
+        """Whether a file calls one of the project's dispatch helpers (by name)."""
+        if self._dispatcher_call is None:
+            names = "|".join(sorted(map(re.escape, self.dispatchers)))
+            self._dispatcher_call = re.compile(f" (?:{names}) ") if names else re.compile("(?!)")
+        return self._dispatcher_call.search(entry.calls) is not None
 
     def result_entry(
         self,
