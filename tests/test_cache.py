@@ -341,6 +341,15 @@ def test_an_edit_inside_a_function_that_starts_sending_is_analysed(project: Path
     assert warm.stdout == uncached(project)
 
 
+def test_an_edit_that_writes_a_noqa_comment_is_not_moved_past(project: Path, cache_dir: Path) -> None:
+    views = project / "shop" / "views.py"
+    views.write_text(SENDS)
+    assert check(project).returncode == 1
+    views.write_text(SENDS.replace("    return rows\n", "    # flake8: noqa\n    return rows\n"))
+    touch(views)
+    assert check(project).returncode == 0, "a line `# flake8: noqa` anywhere skips the file"
+
+
 def test_an_edit_outside_every_function_of_the_checked_file_is_analysed(
     project: Path, cache_dir: Path, monkeypatch
 ) -> None:

@@ -4,9 +4,11 @@ One file per project root, in the user's cache directory (`$PKIFY_CACHE_DIR`, el
 `$XDG_CACHE_HOME/pkify` or `~/.cache/pkify`; `PKIFY_NO_CACHE=1` or `--no-cache` turns it off). It
 holds, for every file of the project, its summary (the project index is made of them), keyed by
 the file's stat and the hash of its content; and for every checked file, its result, valid as
-long as the file, the project's declarations (`fingerprint`), the settings and every other file
-the analysis read (to infer what a function returns) are unchanged. A cache that cannot be read
-(deleted, corrupted, written by another pkify version) is ignored and rewritten.
+long as the project's declarations (`fingerprint`), the settings and what the analysis read are
+unchanged: of each file it read (its own included), the whole text, or the functions it read
+and the answers to the questions it asked (see `project.regions`, `project.probes`). A cache
+that cannot be read (deleted, corrupted, written by another pkify version) is ignored and
+rewritten.
 """
 
 from __future__ import annotations

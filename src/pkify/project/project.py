@@ -30,6 +30,9 @@ if TYPE_CHECKING:  # pragma: no cover
 # The summaries and the symbol index are imported where they are first needed: a run that finds
 # every result in the cache needs neither.
 
+# A comment that may silence findings: an edit that writes one is not moved past.
+NOQA = re.compile("noqa", re.IGNORECASE)
+
 # The read that stands for every file of the project (see ResultEntry.project).
 EVERY_FILE = "*"
 
@@ -310,8 +313,8 @@ class Project:
         if mapping is None or text is None:
             return None
         edited = [new for old, new in zip(cached.regions, file.regions) if old[3] != new[3]]
-        calls = names_pattern(self.dispatchers)
-        if matches_in(text, edited, self.reading.hint) or (calls is not None and matches_in(text, edited, calls)):
+        worth = [self.reading.hint, NOQA, names_pattern(self.dispatchers)]  # `# flake8: noqa` skips the file
+        if any(pattern is not None and matches_in(text, edited, pattern) for pattern in worth):
             return None
         return mapping
 
