@@ -51,7 +51,7 @@ def test_the_test_commands_are_what_ci_runs() -> None:
     readme = (REPO / "README.md").read_text()
     first_screen = readme.split("\n## ", 1)[0]
     fast, slow = [c for b in first_screen.split("```console\n")[2:] for c in _commands(b.split("```")[0])]
-    assert fast == "python -m pip install -e '.[test]' && python -m pytest"
+    assert fast == "python -m pip install -e '.[test]' && python -m pytest -n auto"
     assert slow == 'python -m pytest -m "corpus or slow"'
     assert _commands(readme_block("Development", "console")) == [fast, slow]
     ci = (REPO / ".ci" / "run").read_text().splitlines()
