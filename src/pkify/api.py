@@ -33,7 +33,7 @@ from .rules import RULES, Context, Rule
 from .settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .analysis.facts import CallContext, Fact
+    from .analysis.facts import Fact
     from .analysis.state import InferenceState
     from .analysis.units import Unit
     from .fix.plan import FixPlan

@@ -22,7 +22,7 @@ from ..settings import Settings
 from ..project.index import Symbol, SymbolIndex, last
 from ..project.memo import memoized
 from ..project.probes import probe_key, uses_as_value
-from ..project.regions import region_spans, regions_holding
+from ..project.regions import match_lines, region_spans, regions_holding
 from ..project.project import EVERY_FILE
 from ..project.summary import CALLED_NAME, Call, Const, FunctionSummary, ModuleSummary, Ref, Str
 from .evaluator import BUILTIN_CONTAINERS, SELF, Env, Evaluator, Scope, path_of
@@ -811,10 +811,7 @@ class InferenceState:
         name(`): where to look for a function's callers, read once per module."""
         source = self.text(module.path) or ""  # the caller notes what it depends on
         found: Dict[str, List[int]] = {}
-        line, position = 1, 0
-        for match in CALLED_NAME.finditer(source):
-            line += source.count("\n", position, match.start())
-            position = match.start()
+        for line, match in match_lines(source, CALLED_NAME):
             found.setdefault(match[1], []).append(line)
         return {name: tuple(lines) for name, lines in found.items()}
 

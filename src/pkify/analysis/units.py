@@ -20,6 +20,7 @@ from libcst._position import CodeRange
 from libcst.metadata import PositionProvider
 
 from ..project.files import SourceError
+from ..project.regions import match_lines
 from ..project.summary import FunctionSummary, ModuleSummary
 from .values import Origin
 
@@ -49,14 +50,8 @@ def parse_ast(source: str) -> Optional[ast.Module]:
 
 
 def hint_lines(source: str, hint: Pattern[str]) -> Set[int]:
-    """The lines (1-based) where `hint` matches; newlines counted once, from match to match."""
-    lines: Set[int] = set()
-    line, position = 1, 0
-    for match in hint.finditer(source):
-        line += source.count("\n", position, match.start())
-        position = match.start()
-        lines.add(line)
-    return lines
+    """The lines (1-based) where `hint` matches."""
+    return {line for line, _ in match_lines(source, hint)}
 
 
 def _first_line(node) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import TYPE_CHECKING, Callable, Iterable, List, Optional, Pattern, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, List, Match, Optional, Pattern, Sequence, Tuple
 
 if TYPE_CHECKING:  # pragma: no cover
     from .summary import ModuleSummary
@@ -105,15 +105,16 @@ def call_regions(text: str, regions: Sequence[Region], name: str, pattern: Patte
     """The regions where a file calls `name` (by `pattern`, whose first group is the name
     called), sorted, as one line of text: what a search for the callers of a function found in
     the file, and depends on."""
-    lines = []
+    return regions_holding(regions, (line for line, match in match_lines(text, pattern) if match[1] == name))
+
+
+def match_lines(text: str, pattern: Pattern[str]) -> Iterator[Tuple[int, Match[str]]]:
+    """Each match of a pattern with its line (1-based), newlines counted from match to match."""
     line, position = 1, 0
     for match in pattern.finditer(text):
-        if match[1] != name:
-            continue
         line += text.count("\n", position, match.start())
         position = match.start()
-        lines.append(line)
-    return regions_holding(regions, lines)
+        yield line, match
 
 
 def regions_holding(regions: Sequence[Sequence], lines: Iterable[int]) -> str:

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Pattern, Set, Tuple, Union
 
+from .regions import match_lines
+
 # An expression, in the small form the index reads (typed, immutable, cheap to pickle).
 
 
@@ -619,7 +621,7 @@ def summarise(
     calls = calls or collector.routes
     collector.scan_requests = not source or "request" in source
     if hint is not None and source:
-        collector.hint_lines = [source.count("\n", 0, m.start()) + 1 for m in hint.finditer(source)]
+        collector.hint_lines = [line for line, _ in match_lines(source, hint)]
     collector.module(tree, calls)
     summary.call_names = frozenset(CALLED_NAME.findall(source)) if source else frozenset()
     if source and "DJANGO_SETTINGS_MODULE" in source:
