@@ -54,10 +54,11 @@ def region_spans(summary: "ModuleSummary") -> Tuple[Tuple[str, int, int], ...]:
     return tuple((f.qualname, f.start, f.end) for f in _functions(summary))
 
 
-def regions_of(summary: "ModuleSummary", lines: Sequence[str], digest: Callable[[bytes], str]) -> Tuple[Tuple[Region, ...], str]:
-    """The regions of a summarised file (`lines`: its text split with `splitlines(keepends=True)`)
-    in order, none inside another, and the digest of its skeleton (each region's lines replaced
-    by its name)."""
+def regions_of(
+    summary: "ModuleSummary", lines: Sequence[str], digest: Callable[[bytes], str]
+) -> Tuple[Tuple[Region, ...], str]:
+    """The regions of a summarised file (`lines`: its text, `split_lines`) in order, none inside
+    another, and the digest of its skeleton (each region's lines replaced by its name)."""
     found = []
     for function in _functions(summary):
         text = "".join(lines[function.start - 1 : function.end])
@@ -129,5 +130,6 @@ def matches_in(text: str, regions: Iterable[Region], pattern: Pattern[str]) -> b
 
 
 def names_pattern(names: Iterable[str]) -> Optional[Pattern[str]]:
+    """A call of any of the names (`name(`, `x.name(`); None for no names."""
     names = sorted(names)
     return re.compile(rf"\b(?:{'|'.join(map(re.escape, names))})\s*\(") if names else None
