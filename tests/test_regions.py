@@ -78,3 +78,13 @@ def test_a_diagnostic_moves_with_the_lines_its_message_names() -> None:
     assert moved.message == "`order` (from `get(...)`, line 10); at line 1000"
     again = Diagnostic.from_row("v.py", moved.row()).moved(lambda line: line - 1)
     assert again.message == "`order` (from `get(...)`, line 9); at line 999"
+
+
+def test_a_function_after_a_form_feed_is_read_where_python_counts_it() -> None:
+    """Old modules separate sections with a form feed (`^L`): `str.splitlines` makes two lines
+    of it where Python counts one, and a function below would be read one line off."""
+    source = "def first():\n    pass\n\x0c\ndef second(order):\n    order.save()\n    return order\n"
+    summary = summarise(ast.parse(source), "shop.views", "views.py", False, source, CALLED_NAME)
+    assert summary.functions["second"].returns_value
+    found, _ = regions(source)
+    assert [(name, start, end) for name, start, end, _ in found] == [("first", 1, 2), ("second", 4, 6)]

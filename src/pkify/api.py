@@ -29,6 +29,7 @@ from .project.files import SourceError, absolute, read_source
 from .project.noqa import NOQA_INLINE, silenced, without_noqa
 from .project.parallel import in_parallel, too_deep
 from .project.project import Project, Reading, describe_error, summarise_file
+from .project.regions import names_pattern
 from .rules import RULES, Context, Rule
 from .settings import Settings
 
@@ -104,8 +105,8 @@ class Session:
             from .frameworks.celery.plugin import Celery
 
             base = HINT if self.state.plugin(Celery).results.may_store() else SEND_HINT
-            names = sorted(self.dispatchers)
-            self._hint = re.compile(f"{base.pattern}|\\b(?:{'|'.join(names)})\\s*\\(") if names else base
+            calls = names_pattern(self.dispatchers)
+            self._hint = re.compile(f"{base.pattern}|{calls.pattern}") if calls is not None else base
         return self._hint
 
     def _worth_analysing(self, entry) -> bool:

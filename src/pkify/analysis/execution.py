@@ -18,6 +18,7 @@ from .evaluator import Env, Evaluator, Scope
 from .facts import Fact, Frame, Observer, Recorder
 from .focus import Focus
 from ..project.files import SourceError
+from ..project.regions import split_lines
 from .units import Fragment, Unit, cut, fragments, hint_lines, interesting_scopes, parse_ast, parse_module
 from .values import Value
 from .walker import Walker
@@ -163,7 +164,7 @@ def file_facts(state: "InferenceState", summary: ModuleSummary, source: str, hin
     # The file as on disk (not standard input, not an editor's buffer): its functions parsed
     # alone are shared with the rest of the analysis (a function's callers, what it returns).
     on_disk = state.same_on_disk(summary.path, source)
-    source_lines = source.splitlines(keepends=True)
+    source_lines = split_lines(source)
     for fragment in parts:
         if fragment is None:
             unit = None

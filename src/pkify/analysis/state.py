@@ -22,7 +22,7 @@ from ..settings import Settings
 from ..project.index import Symbol, SymbolIndex, last
 from ..project.memo import memoized
 from ..project.probes import probe_key, uses_as_value
-from ..project.regions import match_lines, region_spans, regions_holding
+from ..project.regions import match_lines, region_spans, regions_holding, split_lines
 from ..project.project import EVERY_FILE
 from ..project.summary import CALLED_NAME, Call, Const, FunctionSummary, ModuleSummary, Ref, Str
 from .evaluator import BUILTIN_CONTAINERS, SELF, Env, Evaluator, Scope, path_of
@@ -184,7 +184,7 @@ class InferenceState:
         Not recorded as read: the caller says which part it reads."""
         text, lines = self._read(path)
         if text is not None and lines is None:
-            lines = tuple(text.splitlines(keepends=True))
+            lines = tuple(split_lines(text))
             self._recent[path] = (text, lines)
         return lines
 

@@ -97,7 +97,7 @@ def fragments(summary: ModuleSummary, lines: Set[int]) -> Optional[List[Fragment
 
 
 def cut(source_lines: Sequence[str], start: int, end: int, indent: int) -> Tuple[str, FrozenSet[int]]:
-    """The lines `start`..`end` of a source (split with `splitlines(keepends=True)`, once per
+    """The lines `start`..`end` of a source (split with `regions.split_lines`, once per
     file: a file of many functions is cut many times), with `indent` columns of indentation
     removed wherever a line has them (continuation lines and string contents may have less:
     they are left as they are, which keeps the code valid), and which lines (1-based, in the

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Pattern, Set, Tuple, Union
 
-from .regions import match_lines
+from .regions import match_lines, split_lines
 
 # An expression, in the small form the index reads (typed, immutable, cheap to pickle).
 
@@ -432,7 +432,7 @@ def _assign_targets(stmt: ast.stmt):
 class _Collector:
     def __init__(self, summary: ModuleSummary, source: str) -> None:
         self.summary = summary
-        self.lines = source.splitlines(keepends=True) if source else None
+        self.lines = split_lines(source) if source else None
         self.scan_requests = True  # the module mentions `request` at all
         self.routes = True  # the module mentions `urlpatterns`: a URLconf
         self.hint_lines: List[int] = []  # lines that look like a task call (the Reading's hint)
