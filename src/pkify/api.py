@@ -17,7 +17,7 @@ import ast
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
 
 from .baseline import Baseline, BaselineError, coverage, fixed_message, relative_path, shown
 from .diagnostics import Diagnostic, FileResult
@@ -93,10 +93,6 @@ class Session:
         return self.project.root
 
     @property
-    def dispatchers(self) -> FrozenSet[str]:
-        return self.project.dispatchers
-
-    @property
     def hint(self) -> Pattern[str]:
         """What a line worth analysing looks like: a task call, or a call of a dispatch helper;
         a task's definition too when the project stores task results (what a task returns
@@ -105,7 +101,7 @@ class Session:
             from .frameworks.celery.plugin import Celery
 
             base = HINT if self.state.plugin(Celery).results.may_store() else SEND_HINT
-            calls = names_pattern(self.dispatchers)
+            calls = names_pattern(self.project.dispatchers)
             self._hint = re.compile(f"{base.pattern}|{calls.pattern}") if calls is not None else base
         return self._hint
 

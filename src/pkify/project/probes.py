@@ -79,6 +79,11 @@ def _uses_as_value(file: "FileEntry", text: Callable[[], Optional[str]], name: s
     return None if source is None else ("1" if uses_as_value(source, name) else "0")
 
 
+def _mentions(file: "FileEntry", text: Callable[[], Optional[str]], word: str) -> Optional[str]:
+    source = text()
+    return None if source is None else ("1" if word in source else "0")
+
+
 # kind -> the question, asked of a file (its entry, its text read on demand) with the probe's
 # argument; its answer as text (None: the file cannot be read).
 PROBES: Dict[str, Callable[["FileEntry", Callable[[], Optional[str]], str], Optional[str]]] = {
@@ -89,7 +94,7 @@ PROBES: Dict[str, Callable[["FileEntry", Callable[[], Optional[str]], str], Opti
     # Which of its functions call a name (where the callers of a function were looked for).
     "call-regions": _call_regions,
     # Whether a word is anywhere in its text.
-    "mentions": lambda file, text, word: None if text() is None else ("1" if word in (text() or "") else "0"),
+    "mentions": _mentions,
 }
 
 

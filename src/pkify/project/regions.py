@@ -73,9 +73,10 @@ def regions_of(
     return tuple(found), digest("".join(skeleton).encode("utf-8", "surrogatepass"))
 
 
-def region_at(regions: Sequence[Sequence], line: int) -> str:
-    """The name of the region holding a line (MODULE outside every one)."""
-    index = bisect.bisect_right([r[1] for r in regions], line) - 1
+def region_at(regions: Sequence[Sequence], line: int, starts: Optional[Sequence[int]] = None) -> str:
+    """The name of the region holding a line (MODULE outside every one). `starts`: the regions'
+    first lines, when the caller asks for many lines."""
+    index = bisect.bisect_right(starts if starts is not None else [r[1] for r in regions], line) - 1
     if index >= 0 and regions[index][1] <= line <= regions[index][2]:
         return regions[index][0]
     return MODULE
@@ -120,7 +121,8 @@ def match_lines(text: str, pattern: Pattern[str]) -> Iterator[Tuple[int, Match[s
 
 def regions_holding(regions: Sequence[Sequence], lines: Iterable[int]) -> str:
     """The regions that hold the given lines, sorted, as one line of text."""
-    return " ".join(sorted({region_at(regions, line) for line in lines}))
+    starts = [r[1] for r in regions]
+    return " ".join(sorted({region_at(regions, line, starts) for line in lines}))
 
 
 def matches_in(text: str, regions: Iterable[Region], pattern: Pattern[str]) -> bool:
