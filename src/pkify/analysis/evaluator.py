@@ -25,6 +25,7 @@ from .values import (
     UNKNOWN,
     Arg,
     Args,
+    AttributeOf,
     Entry,
     External,
     Item,
@@ -171,7 +172,10 @@ class Evaluator:
             path = path_of(node)
             if path is not None and path in self.scope.env:
                 return self.scope.env[path]
-            return self.state.attribute(self.value(node.value), node.attr.value, self.origin(node))
+            base = self.lazy_value(node.value)
+            if isinstance(base, Deferred):
+                return AttributeOf(base, node.attr.value, self.origin(node))
+            return self.state.attribute(base, node.attr.value, self.origin(node))
         if isinstance(node, cst.Call):
             return self.call(node)
         if isinstance(node, cst.Subscript):

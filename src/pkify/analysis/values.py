@@ -546,6 +546,33 @@ class Pending(Deferred):
 
 
 @dataclass(frozen=True)
+class Joined(Deferred):
+    """Values that differ along paths that meet, joined only when the name is used (most names
+    a branch sets are never passed to a task)."""
+
+    values: Tuple[Value, ...] = field(compare=False)
+
+    def resolve(self, state: "InferenceState") -> Value:
+        result: Optional[Value] = None
+        for value in self.values:
+            result = join(result, value.resolve(state) if isinstance(value, Deferred) else value)
+        return result if result is not None else UNKNOWN
+
+
+@dataclass(frozen=True)
+class AttributeOf(Deferred):
+    """`x.name` where `x` is not inferred yet: read when the value is used."""
+
+    base: Deferred = field(compare=False)
+    name: str = field(compare=False)
+    origin: Origin = field(compare=False)
+
+    def resolve(self, state: "InferenceState") -> Value:
+        value = state.attribute(self.base.resolve(state), self.name, self.origin)
+        return value.resolve(state) if isinstance(value, Deferred) else value
+
+
+@dataclass(frozen=True)
 class Parameter(Deferred):
     """A parameter of a project function that nothing at its definition tells: what its callers
     pass (`InferenceState.parameter_from_callers`)."""

@@ -18,7 +18,7 @@ from libcst.helpers import get_full_name_for_node
 
 from .evaluator import Env, Evaluator, iter_children, path_of
 from .facts import WithItem
-from .values import NONE, UNKNOWN, Deferred, LocalDefinition, Origin, Scalar, Value, join, join_returns
+from .values import NONE, UNKNOWN, Deferred, Joined, LocalDefinition, Origin, Scalar, Value, join, join_returns
 
 if TYPE_CHECKING:  # pragma: no cover
     from .facts import Recorder
@@ -77,7 +77,8 @@ class Walker:
                 continue
             present = [v for v in values if v is not None]
             if any(v is not present[0] for v in present) and any(isinstance(v, Deferred) for v in present):
-                present = [self.ev.force(v) for v in present]
+                merged[key] = Joined(tuple(present))  # joined when used, if ever
+                continue
             result: Optional[Value] = None
             for value in present:
                 result = join(result, value)
