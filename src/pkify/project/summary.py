@@ -347,11 +347,7 @@ def _makes(func) -> Optional[Expr]:
     once (`signal = Signal(...)`, `return signal`); None when they differ or it is not a call."""
     made: Dict[str, Optional[ast.AST]] = {}
     returns: List[ast.AST] = []
-    stack = list(func.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
+    for node in _statements(func.body, nested=False):  # statements only: no expression holds one
         if isinstance(node, ast.Return):
             if node.value is None:
                 return None
@@ -362,7 +358,6 @@ def _makes(func) -> Optional[Expr]:
                 if isinstance(target, ast.Name):
                     value = node.value if isinstance(node, ast.Assign) else None
                     made[target.id] = value if target.id not in made and isinstance(value, ast.Call) else None
-        stack.extend(ast.iter_child_nodes(node))
     callees = set()
     for value in returns:
         if isinstance(value, ast.Name):
@@ -434,6 +429,7 @@ class _Collector:
         self.summary = summary
         self.lines = split_lines(source) if source else None
         self.scan_requests = True  # the module mentions `request` at all
+        self.scan_setattr = not source or "setattr" in source
         self.routes = True  # the module mentions `urlpatterns`: a URLconf
         self.hint_lines: List[int] = []  # lines that look like a task call (the Reading's hint)
 
@@ -569,7 +565,7 @@ class _Collector:
         for target in _assigned(function.body, nested=True):
             if isinstance(target, ast.Attribute) and _is_request(target.value):
                 found.add(target.attr)
-        for call in _setattr_calls(function.body):
+        for call in _setattr_calls(function.body) if self.scan_setattr else ():
             if len(call.args) == 3 and _is_request(call.args[0]):
                 name = call.args[1]
                 if isinstance(name, ast.Constant) and isinstance(name.value, str):
