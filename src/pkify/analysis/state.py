@@ -79,6 +79,11 @@ TRANSPARENT_DECORATORS = frozenset(
 )
 PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
 # Parameter names that say they hold keys, not rows: not looked up at their callers.
+# `str`, `int | None`, `Optional[bool]`: an annotation that says a parameter holds no row.
+SCALAR_ANNOTATION = re.compile(
+    r"^(?:(?:typing\.)?Optional\[\s*(?:bool|int|str|float|bytes)\s*\]"
+    r"|(?:None\s*\|\s*)?(?:bool|int|str|float|bytes)(?:\s*\|\s*None)?)$"
+)
 KEY_NAME = re.compile(r"^(?:pk|id|pks|ids)$|_(?:id|pk|ids|pks)$")
 CALLER_DEPTH = 3  # callers of callers ... followed this deep
 CALLER_SITES = 60  # a function called from more places than this is not followed
@@ -695,6 +700,8 @@ class InferenceState:
             found: Optional[Value] = bindings.get(name) if bindings else None
             if found is None and param.annotation is not None:
                 found = self.annotated(unit, param.annotation.annotation, name)
+                if found is None and SCALAR_ANNOTATION.match(unit.code(param.annotation.annotation)):
+                    found = UNKNOWN  # `service: str`: not a row, whatever its callers pass
             if found is None and name in roles:
                 found = _with_how(roles[name], Origin(param, _how(roles[name]), name))
             if found is None and symbol is not None and not KEY_NAME.search(name) and name not in handed_on:
