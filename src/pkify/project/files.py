@@ -146,12 +146,16 @@ def _directory_facts(directory: str, known: Dict[str, Tuple[bool, bool]]) -> Tup
 
 def module_name(path: Path) -> tuple[str, bool]:
     """The dotted module name of a file, climbing the `__init__.py` chain; and whether the file
-    is a package's `__init__`."""
+    is a package's `__init__`. A directory without `__init__.py` directly inside a package is a
+    namespace package within it (`app/base/models.py` is `app.base.models`: Python imports it
+    so)."""
     path = absolute(path)
     is_package = path.name == "__init__.py"
     parts = [] if is_package else [path.stem]
     directory = path.parent
-    while (directory / "__init__.py").exists() and directory.parent != directory:
+    while directory.parent != directory and (
+        (directory / "__init__.py").exists() or (directory.parent / "__init__.py").exists()
+    ):
         parts.append(directory.name)
         directory = directory.parent
     if not parts:  # an __init__.py in a directory that is not a package
