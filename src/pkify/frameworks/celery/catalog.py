@@ -24,7 +24,9 @@ class TaskCatalog:
         self.task_decorators = task_decorators
 
     def is_celery_app(self, symbol: Optional[Symbol]) -> bool:
-        """`app = Celery(...)` (or a subclass), or Celery's `current_app`."""
+        """`app = Celery(...)` (or a subclass), or Celery's `current_app`; or `app = made(...)`,
+        its class chosen at run time (`import_string(setting)`), in a module that then calls
+        `app.autodiscover_tasks()`, a method only a Celery app has."""
         if symbol is None:
             return False
         if symbol.kind == "external":
@@ -32,7 +34,13 @@ class TaskCatalog:
         if symbol.kind == "assignment" and isinstance(symbol.node, Call) and isinstance(symbol.node.func, Ref):
             assert symbol.module is not None
             cls = self.index.expr_qualname(symbol.module, symbol.node.func)
-            return cls is not None and self.index.has_ancestor(cls, names.CELERY_APP_CLASSES)
+            if cls is not None and self.index.has_ancestor(cls, names.CELERY_APP_CLASSES):
+                return True
+            made_by = self.index.expr_symbol(symbol.module, symbol.node.func)
+            discovers = Ref(f"{symbol.qualname.rpartition('.')[2]}.autodiscover_tasks")
+            return (made_by is None or made_by.kind != "class") and any(
+                isinstance(call, Call) and call.func == discovers for call in symbol.module.statement_calls
+            )
         return False
 
     def task_decorator(self, module: ModuleSummary, decorator: Expr) -> Optional[Dict[str, Expr]]:
