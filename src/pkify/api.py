@@ -149,11 +149,18 @@ class Session:
         def work(items: list) -> list:
             return [(number, *self._check(path, None, display)) for number, path, display in items]
 
-        for number, result, entry in in_parallel(work, todo, jobs, chunks_per_job=2):
+        # The largest files first, in small chunks: a long one started last would keep one
+        # worker busy after the others are done (a worker keeps its answers from chunk to chunk).
+        todo.sort(key=lambda item: -self._size(item[1]))
+        for number, result, entry in in_parallel(work, todo, jobs, chunks_per_job=8):
             results[number] = result
             self.project.store(absolute(files[number][0]), entry)
         ordered = [results[number] for number in range(len(files))]
         return [without_noqa(r, path) for r, (path, _) in zip(ordered, files)] if noqa else ordered
+
+    def _size(self, path: Path) -> int:
+        file = self.project.files.get(str(absolute(path)))
+        return file.stat[1] if file is not None else 0
 
     def _needs_analysis(self, path: Path) -> bool:
         """Whether checking the file means running the analysis (nothing cached for it)."""

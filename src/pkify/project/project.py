@@ -209,7 +209,9 @@ class Project:
             return [summarise_entry(path, reading, previous) for path, previous in items]
 
         fresh = {}
-        for (path, _), (entry, summary) in zip(stale, in_parallel(summarise_all, stale, jobs)):
+        # Small chunks: summarising keeps nothing from one file to the next, so they only even
+        # out the workers' loads.
+        for (path, _), (entry, summary) in zip(stale, in_parallel(summarise_all, stale, jobs, chunks_per_job=16)):
             entries[str(path)] = entry
             if summary is not None:
                 fresh[str(path)] = summary
