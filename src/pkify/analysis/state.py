@@ -79,10 +79,11 @@ TRANSPARENT_DECORATORS = frozenset(
 )
 PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
 # Parameter names that say they hold keys, not rows: not looked up at their callers.
+SCALAR_TYPES = frozenset({"bool", "int", "str", "float", "bytes"})
 # `str`, `int | None`, `Optional[bool]`: an annotation that says a parameter holds no row.
+_SCALAR = "(?:%s)" % "|".join(sorted(SCALAR_TYPES))
 SCALAR_ANNOTATION = re.compile(
-    r"^(?:(?:typing\.)?Optional\[\s*(?:bool|int|str|float|bytes)\s*\]"
-    r"|(?:None\s*\|\s*)?(?:bool|int|str|float|bytes)(?:\s*\|\s*None)?)$"
+    rf"^(?:(?:typing\.)?Optional\[\s*{_SCALAR}\s*\]|(?:None\s*\|\s*)?{_SCALAR}(?:\s*\|\s*None)?)$"
 )
 KEY_NAME = re.compile(r"^(?:pk|id|pks|ids)$|_(?:id|pk|ids|pks)$")
 CALLER_DEPTH = 3  # callers of callers ... followed this deep
@@ -1008,7 +1009,6 @@ SETS = frozenset({"set", "frozenset"})
 LIBRARY_CLASSES = {"datetime.timedelta": "datetime.timedelta"}
 TYPED_DICTS = frozenset({"typing.TypedDict", "typing_extensions.TypedDict"})
 KEY_QUALIFIERS = ("NotRequired[", "Required[", "ReadOnly[")
-SCALAR_TYPES = frozenset({"bool", "int", "str", "float", "bytes"})
 
 
 def _required(text: str) -> str:
