@@ -55,3 +55,8 @@ def test_any_of_looks_only_where_an_alternative_can_start():
     pattern = any_of(frozenset({r"\bfoo\(", r"\.bar", "@baz"}))
     assert pattern.pattern.startswith(r"(?=[@\.f])")
     assert [m.group() for m in pattern.finditer("x.bar @baz foo( afoo(")] == [".bar", "@baz", "foo("]
+
+
+def test_a_hint_that_does_not_start_with_a_literal_character_is_refused():
+    with pytest.raises(ValueError, match="literal character"):
+        any_of(frozenset({r"(?:a|b)\(", r"\.delay\("}))

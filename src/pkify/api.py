@@ -160,7 +160,7 @@ class Session:
 
     def _size(self, path: Path) -> int:
         file = self.project.files.get(str(absolute(path)))
-        return file.stat[1] if file is not None else 0
+        return file.stat[1] if file is not None else 0  # a StatKey: (mtime_ns, size, inode)
 
     def _needs_analysis(self, path: Path) -> bool:
         """Whether checking the file means running the analysis (nothing cached for it)."""

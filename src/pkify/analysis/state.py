@@ -78,13 +78,13 @@ TRANSPARENT_DECORATORS = frozenset(
     }
 )
 PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
-# Parameter names that say they hold keys, not rows: not looked up at their callers.
 SCALAR_TYPES = frozenset({"bool", "int", "str", "float", "bytes"})
 # `str`, `int | None`, `Optional[bool]`: an annotation that says a parameter holds no row.
 _SCALAR = "(?:%s)" % "|".join(sorted(SCALAR_TYPES))
 SCALAR_ANNOTATION = re.compile(
     rf"^(?:(?:typing\.)?Optional\[\s*{_SCALAR}\s*\]|(?:None\s*\|\s*)?{_SCALAR}(?:\s*\|\s*None)?)$"
 )
+# Parameter names that say they hold keys, not rows: not looked up at their callers.
 KEY_NAME = re.compile(r"^(?:pk|id|pks|ids)$|_(?:id|pk|ids|pks)$")
 CALLER_DEPTH = 3  # callers of callers ... followed this deep
 CALLER_SITES = 60  # a function called from more places than this is not followed

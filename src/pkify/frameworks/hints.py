@@ -13,6 +13,8 @@ from .celery import names as celery
 def _first_character(alternative: str) -> str:
     """The character every match of a hint starts with (each starts with one, after `\\b`)."""
     text = alternative[2:] if alternative.startswith(r"\b") else alternative
+    if text[:1] in ("", "(", "[", ".", "^", "$", "*", "+", "?", "{", "|"):
+        raise ValueError(f"a hint must start with a literal character: {alternative!r}")
     return text[1] if text.startswith("\\") else text[0]
 
 

@@ -429,7 +429,7 @@ class _Collector:
         self.summary = summary
         self.lines = split_lines(source) if source else None
         self.scan_requests = True  # the module mentions `request` at all
-        self.scan_setattr = not source or "setattr" in source
+        self.scan_setattr = True  # the module mentions `setattr` at all
         self.routes = True  # the module mentions `urlpatterns`: a URLconf
         self.hint_lines: List[int] = []  # lines that look like a task call (the Reading's hint)
 
@@ -616,6 +616,7 @@ def summarise(
     collector.routes = not source or "urlpatterns" in source
     calls = calls or collector.routes
     collector.scan_requests = not source or "request" in source
+    collector.scan_setattr = not source or "setattr" in source
     if hint is not None and source:
         collector.hint_lines = [line for line, _ in match_lines(source, hint)]
     collector.module(tree, calls)
