@@ -91,9 +91,29 @@ class ModelCatalog:
         ancestry = index.ancestry(qualname)
         if any(self.external_model_base(a) for a in ancestry if index.is_external(a)):
             return True
+        if any(self._fetched_base(a) for a in ancestry):
+            return True
         # A base from a library pkify cannot see (`openwisp_utils.base.TimeStampedEditableModel`):
         # the class, or a project ancestor, declares Django model fields or is an abstract model.
         return any(index.is_external(a) for a in ancestry) and any(self._declares_model(a) for a in ancestry)
+
+    def _fetched_base(self, qualname: str) -> bool:
+        """A project class with a base fetched by its label (`BaseDevice = load_model("config",
+        "Device")`, `User = get_user_model()`): what these return is always a model class, the
+        project's or another package's (swapper's abstract-then-concrete pattern)."""
+        symbol = self.index.class_symbol(qualname)
+        if symbol is None or symbol.module is None:
+            return False
+        for base in symbol.class_summary.bases:
+            found = self.index.expr_symbol(symbol.module, base)
+            if found is None or found.kind != "assignment" or found.module is None:
+                continue
+            value = found.expression
+            if isinstance(value, Call) and isinstance(value.func, Ref):
+                called = self.index.expr_qualname(found.module, value.func)
+                if called in names.GET_MODEL or called in names.GET_USER_MODEL:
+                    return True
+        return False
 
     def _declares_model(self, qualname: str) -> bool:
         symbol = self.index.class_symbol(qualname)
