@@ -39,6 +39,7 @@ from .values import (
     Deferred,
     Entry,
     External,
+    BoundMethod,
     FunctionValue,
     Keywords,
     Mapping,
@@ -481,7 +482,21 @@ class InferenceState:
         value = self.property_value(class_qualname, name, owner, origin)
         if value is UNKNOWN and class_qualname:
             value = self.instance_attribute(class_qualname, name)
+        if value is UNKNOWN and class_qualname:
+            value = self._bound_method(class_qualname, name, owner)
         return value
+
+    def _bound_method(self, class_qualname: str, name: str, owner: Value) -> Value:
+        """A method read off an object: only when no method of the class sets an attribute of that
+        name, and its decorators keep it a method."""
+        method = self.index.class_method(class_qualname, name)
+        if method is None or not self.is_plain_function(method):
+            return UNKNOWN
+        for ancestor in self.index.ancestry(class_qualname):
+            symbol = self.index.class_symbol(ancestor)
+            if symbol is not None and name in symbol.class_summary.attribute_writes:
+                return UNKNOWN
+        return BoundMethod(method, owner)
 
     @memoized(default=UNKNOWN)
     def instance_attribute(self, class_qualname: str, name: str) -> Value:

@@ -470,6 +470,18 @@ class FunctionValue(Value):
 
 
 @dataclass(frozen=True)
+class BoundMethod(Value):
+    """`obj.method` read, not called (`signal.connect(self.handler)`): calling it later binds
+    `self` (or `cls`) to the object."""
+
+    symbol: "Symbol"
+    receiver: Value = field(compare=False)
+
+    def call(self, state: "InferenceState", args: Args, origin: Origin) -> Value:
+        return Pending(self.symbol, self.receiver, origin, args)
+
+
+@dataclass(frozen=True)
 class LocalDefinition(Value):
     """A function or class defined inside the function being walked."""
 
