@@ -1120,7 +1120,7 @@ class _CallSites:
     def call(self, evaluator: Evaluator, node: cst.Call) -> None:
         func = node.func
         called = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
-        if called not in self.called or self.gave_up or not self._resolves(evaluator, func):
+        if called not in self.called or self.gave_up or not self._resolves(evaluator, func, node):
             return
         if len(self.values) >= CALLER_SITES:
             self.gave_up = True
@@ -1130,13 +1130,37 @@ class _CallSites:
         if value is UNKNOWN:  # one caller passing what is not known: so is the parameter
             self.gave_up = True
 
-    def _resolves(self, evaluator: Evaluator, func: cst.BaseExpression) -> bool:
+    def _resolves(self, evaluator: Evaluator, func: cst.BaseExpression, node: cst.Call) -> bool:
         if self.function.function_summary.name == "__init__" and not (
             isinstance(func, cst.Attribute) and func.attr.value == "__init__"
         ):  # `Cls(...)`: a project class whose `__init__` it is
             cls = evaluator.value(func)
             return isinstance(cls, ClassValue) and self.state.index.class_method(cls.qualname, "__init__") == self.function
-        return self.state.called_function(evaluator, func) == self.function
+        found = self.state.called_function(evaluator, func)
+        if found is None and isinstance(func, cst.Attribute):
+            return self._dispatched(evaluator, func, node)
+        return found == self.function
+
+    def _dispatched(self, evaluator: Evaluator, func: cst.Attribute, node: cst.Call) -> bool:
+        """`registry.get(name).execute(document_version=v, user=u)` on an object pkify cannot
+        infer: a call of this method when it passes the parameter by keyword, every keyword it
+        passes is a parameter of the method, and the project methods of that name that take
+        those keywords all belong to one class family (they share a project ancestor) — the
+        overrides one registry of classes dispatches to (mayan's backends)."""
+        if self.owner is None or any(a.star for a in node.args):
+            return False
+        keywords = {a.keyword.value for a in node.args if a.keyword is not None}
+        if self.name not in keywords or evaluator.value(func.value) is not UNKNOWN:
+            return False
+        index = self.state.index
+        family: Optional[Set[str]] = None
+        for method in index.methods_named().get(func.attr.value, ()):
+            if not keywords <= {p.name for p in method.function_summary.params}:
+                continue
+            owner = method.qualname.rpartition(".")[0]
+            ancestors = {a for a in index.ancestry(owner) if index.class_symbol(a) is not None}
+            family = ancestors if family is None else family & ancestors
+        return bool(family) and keywords <= {p.name for p in self.function.function_summary.params}
 
     def _argument(self, evaluator: Evaluator, node: cst.Call) -> Value:
         positional = self.positional[1:] if self.bound and self.positional else self.positional

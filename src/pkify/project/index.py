@@ -313,6 +313,19 @@ class SymbolIndex:
                         found.setdefault(ancestor, []).append(cls)
         return {ancestor: tuple(sorted(set(classes))) for ancestor, classes in found.items()}
 
+    @memoized(default={})
+    def methods_named(self) -> Dict[str, Tuple[Symbol, ...]]:
+        """Method name -> every project method of that name (the methods classes define)."""
+        found: Dict[str, List[Symbol]] = {}
+        for module in self.modules():
+            for local, cls in module.classes.items():
+                symbol = self.class_symbol(f"{module.name}.{local}")
+                for name in cls.methods if symbol is not None else ():
+                    method = self.member(symbol, name)  # type: ignore[arg-type]
+                    if method is not None and method.kind == "function":
+                        found.setdefault(name, []).append(method)
+        return {name: tuple(methods) for name, methods in found.items()}
+
     def class_method(self, class_qualname: Optional[str], name: str) -> Optional[Symbol]:
         """A method defined by a project class or one of its project ancestors."""
         found = self.class_member(class_qualname, name)
