@@ -487,6 +487,7 @@ class LocalDefinition(Value):
 
     kind: str  # "function" or "class"
     name: str = ""
+    qualname: str = ""  # `module.factory.<locals>.handler`, when the enclosing function is known
 
 
 @dataclass(frozen=True)

@@ -409,15 +409,22 @@ class Walker:
     def _FunctionDef(self, node: cst.FunctionDef, env: Env) -> Env:
         if self.focus is not None and not self.focus.enters(node):
             if not self.module_level:
-                env[node.name.value] = LocalDefinition("function", node.name.value)
+                env[node.name.value] = self._local_function(node)
             return env
         for decorator in node.decorators:
             self.scan(decorator.decorator)
         if self.on_function is not None and not self.quiet:
             self.on_function(node, env, self.ev)
         if not self.module_level:
-            env[node.name.value] = LocalDefinition("function", node.name.value)
+            env[node.name.value] = self._local_function(node)
         return env
+
+    def _local_function(self, node: cst.FunctionDef) -> LocalDefinition:
+        """A function defined in the one walked: named, so that where it is handed (a signal
+        receiver a factory returns) can be told."""
+        outer = self.ev.scope.function
+        qualname = f"{outer}.<locals>.{node.name.value}" if outer else ""
+        return LocalDefinition("function", node.name.value, qualname)
 
     def _ClassDef(self, node: cst.ClassDef, env: Env) -> Env:
         if self.focus is not None and not self.focus.enters(node):

@@ -14,7 +14,7 @@ from ...analysis.facts import Recorder
 from ...analysis.plugin import Plugin
 from ...analysis.state import Function
 from ...analysis.units import hint_lines
-from ...analysis.values import UNKNOWN, Args, External, LibraryInstance, ObjectValue, Origin, Value, join_returns
+from ...analysis.values import UNKNOWN, Args, External, LibraryInstance, LocalDefinition, ObjectValue, Origin, Value, join_returns
 from ...project.index import Symbol, TypeForm, last
 from ...project.memo import memoized
 from ...project.project import EVERY_FILE
@@ -69,15 +69,19 @@ class DjangoWeb(Plugin):
             given = given if given is not None else keywords.get("receiver")
             receiver = evaluator.value(given) if given is not None else UNKNOWN
             symbol = getattr(receiver, "symbol", None)
-            if not isinstance(symbol, Symbol) or symbol.kind != "function":
+            if isinstance(receiver, LocalDefinition) and receiver.kind == "function" and receiver.qualname:
+                connected = receiver.qualname  # a handler a factory function made and returned
+            elif isinstance(symbol, Symbol) and symbol.kind == "function":
+                connected = symbol.qualname
+            else:
                 return
             sender = evaluator.value(keywords["sender"]) if "sender" in keywords else UNKNOWN
             model = sender.model if isinstance(sender, ModelClass) else None
-            before = found.get(symbol.qualname)
+            before = found.get(connected)
             if before is not None and before != (qualname, model):  # connected twice: to what, then?
                 model = None if before[0] == qualname else model
                 qualname = qualname if before[0] == qualname else ""
-            found[symbol.qualname] = (qualname, model)
+            found[connected] = (qualname, model)
 
         for path, lines in sorted(self.catalog.unresolved_connections().items()):
             module = index.by_path.get(path)
