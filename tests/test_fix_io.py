@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import stat
 import subprocess
 import sys
@@ -417,3 +418,22 @@ def test_diff_and_check_work_on_read_only_files(project: Path, restore_modes, mo
         assert b"+    send_receipt.delay(order.pk)" in result.stdout
     assert b"pkify: 2 file(s) would be rewritten" in result.stderr
     assert snapshot(project) == before
+
+
+# --- 8. --diff on a file with a form feed --------------------------------------------------------
+
+
+def test_diff_of_a_file_with_a_form_feed_applies(project: Path, tmp_path_factory) -> None:
+    """A form feed (`^L` between sections) does not end a line: the diff counts lines as
+    Python and `patch` do, and applying it gives what `pkify fix` writes."""
+    views = project / "shop" / "views.py"
+    views.write_text(OFFENDING.replace("\n\n\ndef pay", "\n\x0c\n\ndef pay"))
+    copy = tmp_path_factory.mktemp("copy")
+    shutil.copytree(project, copy, dirs_exist_ok=True)
+    diff = run("fix", "--diff", ".", cwd=project)
+    assert diff.returncode == 1
+    patched = subprocess.run(["patch", "-p1", "--quiet"], cwd=copy, input=diff.stdout, capture_output=True)
+    assert patched.returncode == 0, patched.stdout + patched.stderr
+    assert run("fix", ".", cwd=project).returncode == 1  # files rewritten
+    assert b"\x0c" in views.read_bytes()
+    assert snapshot(copy) == snapshot(project)

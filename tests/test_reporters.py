@@ -145,6 +145,20 @@ def test_show_source_matches_flake8(project: Path) -> None:
     assert lines[1:] == ["\tx = 1; send_receipt.delay(order)", "\t" + " " * len("x = 1; send_receipt.delay(") + "^"]
 
 
+def test_show_source_after_a_form_feed_matches_flake8(project: Path) -> None:
+    """A form feed does not start a line: the line shown is the one reported."""
+    views = project / "shop" / "views.py"
+    views.write_text(OFFENDING.replace("\n\n\ndef pay", "\n\x0c\n\ndef pay"))
+    ours = run("check", "--show-source", "shop", cwd=project)
+    flake8 = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select=CEL", "--show-source", "shop"],
+        cwd=project,
+        capture_output=True,
+    )
+    assert ours.stdout == flake8.stdout
+    assert ours.stdout.decode().splitlines()[1] == "    send_receipt.delay(order)"
+
+
 def test_show_source_reads_standard_input(project: Path) -> None:
     arguments = ("check", "--show-source", "--stdin-filename", "shop/new.py", "-")
     result = run(*arguments, cwd=project, stdin=OFFENDING.encode())

@@ -11,6 +11,7 @@ import tokenize
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from ..project.regions import split_lines
 from .options import display
 
 
@@ -90,4 +91,4 @@ def unified_diff(path: str, old: str, new: str) -> str:
     import difflib  # here: `pkify check` does without it
 
     name = display(path)
-    return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{name}", f"b/{name}"))
+    return "".join(difflib.unified_diff(split_lines(old), split_lines(new), f"a/{name}", f"b/{name}"))

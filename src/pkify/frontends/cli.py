@@ -43,6 +43,7 @@ from ..project.files import (
     walk_python_files,
 )
 from ..project.parallel import with_deep_stack
+from ..project.regions import split_lines
 from ..settings import SERIALIZERS, ConfigError, Settings, parse_per_file_ignores, resolve, split_list
 from . import reporters
 
@@ -503,7 +504,7 @@ def _line_reader(stdin_name: str, stdin_source: Optional[str]) -> reporters.Line
                 source = stdin_source if path == stdin_name and stdin_source is not None else read_source(Path(path))
             except SourceError:
                 source = ""
-            cache[path] = source.splitlines()
+            cache[path] = [line.rstrip("\r\n") for line in split_lines(source)]
         lines = cache[path]
         return lines[number - 1] if 0 < number <= len(lines) else None
 

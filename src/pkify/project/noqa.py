@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Tuple
 
 from ..diagnostics import Diagnostic, FileResult
 from .files import SourceError, absolute, read_source
+from .regions import split_lines
 
 NOQA_INLINE = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
 NOQA_FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
@@ -28,7 +29,7 @@ _SEPARATOR = re.compile(r"[,\s]")
 class NoqaMap:
     def __init__(self, source: str) -> None:
         self.source = source
-        self.lines = source.splitlines(keepends=True)
+        self.lines = split_lines(source)  # as Python and flake8 number lines: not at form feeds
         # Most files have no `noqa` at all: they are not tokenized (a large file takes 0.1 s).
         self.commented = "noqa" in source.lower()
         self._logical: Optional[Dict[int, str]] = None
