@@ -228,10 +228,12 @@ class ModelCatalog:
         return qualname if self.is_model_class(qualname) else None
 
     def _fetched_model(self, module: ModuleSummary, call: Call) -> Optional[str]:
-        """The model of `apps.get_model("app", "Model")` (keywords too), and of an AppConfig's
-        `self.get_model("Model")` (a model of that name: the only one in the project)."""
+        """The model of `apps.get_model("app", "Model")` (keywords too), of an AppConfig's
+        `self.get_model("Model")` (a model of that name: the only one in the project), and the
+        model a label call names (`swapper.get_model_name("app", "Model")`, in a relation)."""
         assert isinstance(call.func, Ref)
-        fetches = self.index.expr_qualname(module, call.func) in names.GET_MODEL
+        called = self.index.expr_qualname(module, call.func)
+        fetches = called in names.GET_MODEL or called in names.MODEL_LABEL
         if not fetches and call.func.name != "self.get_model":
             return None
         words = [*call.args[:2], *(v for k, v in call.kwargs if k in ("app_label", "model_name"))]

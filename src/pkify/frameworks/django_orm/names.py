@@ -74,6 +74,9 @@ DEFAULT_USER_MODEL = "django.contrib.auth.models.User"
 GET_USER_MODEL = frozenset({"django.contrib.auth.get_user_model"})
 # `apps.get_model("app", "Model")`, and django-swappable-models' `load_model("app", "Model")`.
 GET_MODEL = frozenset({"django.apps.apps.get_model", "django.apps.registry.apps.get_model", "swapper.load_model"})
+# Calls that make a model's label (`swapper.get_model_name("config", "Device")` -> "config.Device"),
+# as relation fields name their targets in swappable apps.
+MODEL_LABEL = frozenset({"swapper.get_model_name"})
 APP_CONFIG = frozenset({"django.apps.AppConfig", "django.apps.config.AppConfig"})
 AUTH_USER_MODEL_SETTING = frozenset({"django.conf.settings.AUTH_USER_MODEL"})
 
