@@ -742,6 +742,18 @@ class InferenceState:
             env[SELF] = env[first]  # what `super()` stands for
         return env
 
+    def after_in_order(self, owner: Optional[str], receiver: Value) -> Tuple[str, ...]:
+        """The classes `super()` in a method of `owner` looks in: those after it in the order of
+        the object's own class (a mixin's `super()._create_device()` reaches the class the object
+        mixes it with), else after it in its own ancestry."""
+        if not owner:
+            return ()
+        for cls in receiver.classes():
+            order = self.index.ancestry(cls)
+            if owner in order:
+                return order[order.index(owner) + 1 :]
+        return self.index.ancestry(owner)[1:]
+
     def called_function(self, evaluator: Evaluator, func: cst.BaseExpression) -> Optional[Symbol]:
         """The project function a call calls: a name or module attribute bound to it, a method
         found from the receiver's classes, the next class's method for `super().name(...)`."""
@@ -750,7 +762,7 @@ class InferenceState:
             receiver, name = func.value, func.attr.value
             if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Name) and receiver.func.value == "super":
                 owner = evaluator.scope.owner
-                for ancestor in index.ancestry(owner)[1:] if owner else ():
+                for ancestor in self.after_in_order(owner, evaluator.lookup(SELF)):
                     symbol = index.class_symbol(ancestor)
                     if symbol is not None and name in symbol.class_summary.methods:
                         return index.member(symbol, name)
