@@ -8,7 +8,9 @@ The corpora are those of tests/corpus.py: by default RECALL_CORPUS (pretix, webl
 openwisp_controller, openwisp_monitoring, geonode); nautobot and saleor can be named.
 
 pkify runs as `python -m pkify check --format json --no-cache --select CEL101,CEL102,CEL103 --root
-COPY COPY/PACKAGE` (the codes a planted bug makes), with
+COPY COPY/PACKAGE` (the codes a planted bug makes; for a corpus that tests/corpus.py's LIBRARIES
+says is installed beside other corpora, with `--libraries` naming them and their unpacked wheels
+on PYTHONPATH, as its users' configuration would name them), with
 the Python that runs this script, from a copy of the repository's src/ taken at the start (so
 that edits to src/ during a run do not mix two versions). For each corpus (the wheels that
 tests/corpus.py downloads into ~/.cache/pkify-corpus):
@@ -315,6 +317,11 @@ def run_pkify(root: Path, package: Path, env: Dict[str, str], label: str, result
     (files it could not read), to `result.problems` otherwise.
     """
     argv = [sys.executable, "-m", "pkify", "check", "--format", "json", "--no-cache", "--select", PLANTED_CODES]
+    libraries = corpus.LIBRARIES.get(result.corpus, ())
+    if libraries:  # installed beside it, named in its configuration
+        argv += ["--libraries", ",".join(libraries)]
+        installed = [str(corpus.fetch(name)) for name in libraries]
+        env = dict(env, PYTHONPATH=os.pathsep.join([env.get("PYTHONPATH", ""), *installed]).strip(os.pathsep))
     argv += ["--root", str(root), str(package)]
     process = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True)
     errors = [line.replace(f"{root}{os.sep}", "") for line in process.stderr.splitlines()]

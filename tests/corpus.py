@@ -34,6 +34,14 @@ RECALL_ONLY = {
     "geonode": ("geonode==5.1.1", ()),
 }
 
+# What a user of an application has installed besides it, among the corpora: the packages its
+# pkify configuration names in `libraries` (openwisp-monitoring is a module of
+# openwisp-controller: its models, signals and test helpers are there). benchmarks/recall.py puts
+# them on PYTHONPATH and names them with --libraries.
+LIBRARIES = {
+    "openwisp_monitoring": ("openwisp_controller",),
+}
+
 # benchmarks/recall.py's default list; nautobot (no task argument to plant) and saleor can still
 # be named.
 RECALL_CORPUS = ("pretix", "weblate", *RECALL_ONLY)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from .project.files import DEFAULT_EXCLUDE, Excluder, absolute
+from .project.files import DEFAULT_EXCLUDE, Excluder, absolute, find_library
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,6 +35,9 @@ class Settings:
     task_decorators: Tuple[str, ...] = ()
     # Extra base classes that make a class a Django model (for bases pkify cannot see).
     model_bases: Tuple[str, ...] = ()
+    # Installed packages whose source is read with the project's (a pretix plugin: `pretix`):
+    # their models, tasks, signals and helpers are known; nothing in them is reported or fixed.
+    libraries: Tuple[str, ...] = ()
     exclude: Tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: Tuple[str, ...] = ()
     select: Tuple[str, ...] = ()
@@ -78,6 +81,7 @@ class Settings:
 LIST_KEYS = {
     "task-decorators": "task_decorators",
     "model-bases": "model_bases",
+    "libraries": "libraries",
     "exclude": "exclude",
     "extend-exclude": "extend_exclude",
     "select": "select",
@@ -228,7 +232,21 @@ def resolve(root: Path, overrides: Optional[Mapping[str, Any]] = None, known_cod
     settings = replace(settings, **changes)
     if known_codes:
         check_codes(settings, known_codes)
+    check_libraries(settings)
     return settings
+
+
+def check_libraries(settings: Settings) -> None:
+    """Every package named in `libraries` must be installed where pkify runs (else its results
+    would differ from a run where it is, silently)."""
+    for name in settings.libraries:
+        if not name.isidentifier():
+            raise ConfigError(f"`libraries`: {name!r} is not a top-level package name")
+        if find_library(name) is None:
+            raise ConfigError(
+                f"`libraries`: no Python package {name!r} in the environment pkify runs in ({sys.executable}); "
+                "install it there (pre-commit: `additional_dependencies`)"
+            )
 
 
 def check_codes(settings: Settings, known: Tuple[str, ...]) -> None:

@@ -487,6 +487,8 @@ class Planner:
             decision.conversions.append(conversion)
         if not decision.conversions:
             decision.reason = "no parameter to change"
+        elif self.session.project.in_library(task.module.path) and not all(c.sites_only for c in decision.conversions):
+            return _leave(decision, "it is defined in an installed package (`libraries`), which pkify does not rewrite")
         return decision
 
     def _conversion(self, name: str, uses, default, node: cst.FunctionDef) -> "Conversion | str":

@@ -131,6 +131,8 @@ def _project_options(parser: argparse.ArgumentParser) -> None:
                         help="extra decorators that make a function a Celery task")
     parser.add_argument("--model-bases", type=split_list, metavar="NAMES",
                         help="extra base classes that make a class a Django model")
+    parser.add_argument("--libraries", type=split_list, metavar="PACKAGES",
+                        help="installed packages whose source is read with the project's (a pretix plugin: pretix)")
 
 
 def _per_file_ignores(value: str):
@@ -144,7 +146,7 @@ def _settings(root: Path, args: argparse.Namespace) -> Settings:
     overrides = {
         key: getattr(args, key, None)
         for key in ("select", "ignore", "exclude", "extend_exclude", "task_decorators", "model_bases",
-                    "serializer", "per_file_ignores")
+                    "libraries", "serializer", "per_file_ignores")
     }
     baseline = getattr(args, "baseline", None)
     overrides["baseline"] = str(absolute(baseline)) if baseline is not None else None

@@ -43,6 +43,7 @@ _baselines: Dict[str, Baseline] = {}  # baseline file -> its findings
 OPTIONS = (
     ("task_decorators", "--pkify-task-decorators", "extra decorators that make a function a Celery task"),
     ("model_bases", "--pkify-model-bases", "extra base classes that make a class a Django model"),
+    ("libraries", "--pkify-libraries", "installed packages whose source is read with the project's"),
     ("extend_exclude", "--pkify-extend-exclude", "more files pkify leaves alone (patterns)"),
 )
 

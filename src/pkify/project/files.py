@@ -4,13 +4,14 @@ to decode them."""
 from __future__ import annotations
 
 import fnmatch
+import importlib.machinery
 import io
 import os
 import re
 import stat
 import tokenize
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "manage.py", ".git")
 
@@ -37,6 +38,38 @@ DEFAULT_EXCLUDE = (
     "venv",
     "migrations",
 )
+
+
+# What a library's walk leaves out: byte code and migrations (pkify skips them in a project too).
+LIBRARY_EXCLUDE = ("__pycache__", "migrations")
+
+
+def find_library(name: str) -> Optional[Path]:
+    """Where an installed package's source is (its directory, or its module file), found on
+    `sys.path` as the import system finds it: importlib's PathFinder reads directories and
+    imports nothing. None when there is no such package, or it has no Python source."""
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    locations = list(spec.submodule_search_locations or ())
+    if locations:
+        return Path(locations[0])
+    return Path(spec.origin) if spec.origin and spec.origin.endswith(".py") else None
+
+
+def library_files(names: Iterable[str]) -> Dict[str, List[Path]]:
+    """Library directory (or module file) -> its Python files, for the packages named in the
+    `libraries` setting (those not found are the settings' to report)."""
+    found: Dict[str, List[Path]] = {}
+    for name in names:
+        location = find_library(name)
+        if location is not None:
+            location = absolute(location)
+            found[str(location)] = list(walk_python_files([location], Excluder(LIBRARY_EXCLUDE, location)))
+    return found
 
 
 class SourceError(Exception):

@@ -8,6 +8,7 @@ first time something needs analysing. Analysis itself is not here (see `pkify.ap
 from __future__ import annotations
 
 import ast
+import itertools
 import os
 import re
 import warnings
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Iterable, Iterator,
 from ..diagnostics import Diagnostic
 from ..settings import Settings
 from .cache import Cache, FileEntry, Read, ResultEntry, digest, stat_key
-from .files import Excluder, SourceError, decode_source, module_name, read_source, walk_python_files
+from .files import Excluder, SourceError, absolute, decode_source, library_files, module_name, read_source, walk_python_files
 from .parallel import in_parallel
 from .probes import answer, parse_probe, text_of
 
@@ -147,9 +148,13 @@ class Project:
         summaries: "Optional[Iterable[ModuleSummary]]" = None,
         cache: Optional[Cache] = None,
         files: Optional[Dict[str, FileEntry]] = None,
+        libraries: Tuple[str, ...] = (),
     ) -> None:
-        """`summaries`: the project's modules; None: those of the cache, read when needed."""
+        """`summaries`: the project's modules; None: those of the cache, read when needed.
+        `libraries`: where the installed packages the settings name are (their files are in
+        `files` too)."""
         self.root = root
+        self.libraries = libraries
         self.settings = settings
         self.reading = reading
         self.cache = cache if cache is not None else Cache()
@@ -193,6 +198,13 @@ class Project:
         stale: List[Tuple[Path, Optional[FileEntry]]] = []
         if files is None:
             files = walk_python_files([root], Excluder(settings.excludes, root), projects=False)
+        # (A package named there that lives in the project is the project's own.)
+        libraries = {
+            location: found
+            for location, found in library_files(settings.libraries).items()
+            if not (location + os.sep).startswith(str(absolute(root)) + os.sep)
+        }
+        files = itertools.chain(files, *libraries.values())
         for path in files:
             key = str(path)
             entry = cache.files.get(key)
@@ -219,7 +231,7 @@ class Project:
             cache.files = entries  # (the summaries of files gone are dropped when read)
             cache.add_summaries(fresh)
             cache.dirty = True
-        return cls(root, settings, reading, None, cache, entries)
+        return cls(root, settings, reading, None, cache, entries, tuple(libraries))
 
     @property
     def index(self) -> "SymbolIndex":
@@ -397,6 +409,11 @@ class Project:
         if entry is not None:
             self.cache.results[str(path)] = entry
             self.cache.dirty = True
+
+    def in_library(self, path: str) -> bool:
+        """Whether a file belongs to an installed package read with the project's (never
+        reported on, never rewritten)."""
+        return any(path == library or path.startswith(library + os.sep) for library in self.libraries)
 
     def python_files(self, paths: Iterable[Path]) -> List[Path]:
         """The Python files named or below `paths`, minus the project's exclusions."""
