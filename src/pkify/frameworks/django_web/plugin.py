@@ -14,7 +14,17 @@ from ...analysis.facts import Recorder
 from ...analysis.plugin import Plugin
 from ...analysis.state import Function
 from ...analysis.units import hint_lines
-from ...analysis.values import UNKNOWN, Args, External, LibraryInstance, LocalDefinition, ObjectValue, Origin, Value, join_returns
+from ...analysis.values import (
+    UNKNOWN,
+    Args,
+    External,
+    LibraryInstance,
+    LocalDefinition,
+    ObjectValue,
+    Origin,
+    Value,
+    join_returns,
+)
 from ...project.index import Symbol, TypeForm, last
 from ...project.memo import memoized
 from ...project.project import EVERY_FILE
