@@ -191,3 +191,14 @@ def test_a_library_that_is_not_installed_is_a_configuration_error(plugin: Path, 
     if front_end[0] == "pkify":
         assert result.returncode == 2
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_namespace_package_is_refused(plugin: Path) -> None:
+    """Its modules' names could not be told from its directories: refused, not misread."""
+    write(plugin.parent / "site", {"spread/models.py": "from django.db import models\n"})
+    configure(plugin, '["spread"]')
+    result = run(plugin, "pkify", "check", ".")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "pkify: error: `libraries`: 'spread' is a namespace package (no __init__.py), which pkify cannot read"
+    ]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from .project.files import DEFAULT_EXCLUDE, Excluder, absolute, find_library
+from .project.files import DEFAULT_EXCLUDE, Excluder, absolute, library_kind
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -237,16 +237,21 @@ def resolve(root: Path, overrides: Optional[Mapping[str, Any]] = None, known_cod
 
 
 def check_libraries(settings: Settings) -> None:
-    """Every package named in `libraries` must be installed where pkify runs (else its results
-    would differ from a run where it is, silently)."""
+    """Every package named in `libraries` must be installed where pkify runs, with its source
+    (else the results would differ from a run where it is, silently)."""
     for name in settings.libraries:
         if not name.isidentifier():
             raise ConfigError(f"`libraries`: {name!r} is not a top-level package name")
-        if find_library(name) is None:
+        kind = library_kind(name)
+        if kind is None:
             raise ConfigError(
                 f"`libraries`: no Python package {name!r} in the environment pkify runs in ({sys.executable}); "
                 "install it there (pre-commit: `additional_dependencies`)"
             )
+        if kind == "namespace":
+            raise ConfigError(f"`libraries`: {name!r} is a namespace package (no __init__.py), which pkify cannot read")
+        if kind == "compiled":
+            raise ConfigError(f"`libraries`: {name!r} has no Python source to read")
 
 
 def check_codes(settings: Settings, known: Tuple[str, ...]) -> None:

@@ -44,20 +44,32 @@ DEFAULT_EXCLUDE = (
 LIBRARY_EXCLUDE = ("__pycache__", "migrations")
 
 
-def find_library(name: str) -> Optional[Path]:
-    """Where an installed package's source is (its directory, or its module file), found on
-    `sys.path` as the import system finds it: importlib's PathFinder reads directories and
-    imports nothing. None when there is no such package, or it has no Python source."""
+def library_kind(name: str) -> Optional[str]:
+    """What an installed top-level name is, found on `sys.path` as the import system finds it
+    (importlib's PathFinder reads directories and imports nothing): "package", "module",
+    "namespace" (no `__init__.py`), "compiled" (no Python source), or None (not installed)."""
     try:
         spec = importlib.machinery.PathFinder.find_spec(name)
     except (ImportError, ValueError):
         return None
     if spec is None:
         return None
-    locations = list(spec.submodule_search_locations or ())
-    if locations:
-        return Path(locations[0])
-    return Path(spec.origin) if spec.origin and spec.origin.endswith(".py") else None
+    if not spec.origin or spec.origin == "namespace":
+        return "namespace"
+    if not spec.origin.endswith(".py"):
+        return "compiled"
+    return "package" if spec.submodule_search_locations is not None else "module"
+
+
+def find_library(name: str) -> Optional[Path]:
+    """Where an installed package's source is: its directory, or its module file. None for
+    anything else (a namespace package's modules could not be named from its directories)."""
+    if library_kind(name) not in ("package", "module"):
+        return None
+    spec = importlib.machinery.PathFinder.find_spec(name)
+    assert spec is not None and spec.origin is not None
+    origin = Path(spec.origin)
+    return origin.parent if spec.submodule_search_locations is not None else origin
 
 
 def library_files(names: Iterable[str]) -> Dict[str, List[Path]]:
