@@ -15,7 +15,7 @@ from ...project.index import Symbol, TypeForm, last
 from ...project.memo import memoized
 from . import names
 from .catalog import ModelCatalog, meta
-from .values import AppConfigValue, Instance, Instances, ModelClass, QuerySet, Transaction
+from .values import AppConfigValue, Instance, Instances, ModelClass, ModelLoader, QuerySet, Transaction
 
 # Annotations of a collection of rows (`list[Order]`, `Iterable[Order]`).
 COLLECTIONS = frozenset(
@@ -54,6 +54,13 @@ class DjangoORM(Plugin):
 
     def class_value(self, symbol: Symbol) -> Optional[Value]:
         return ModelClass(symbol.qualname) if self.catalog.is_model_class(symbol.qualname) else None
+
+    def function_value(self, symbol: Symbol) -> Optional[Value]:
+        makes = symbol.function_summary.makes
+        if makes is None or symbol.module is None:
+            return None
+        made = self.state.index.expr_qualname(symbol.module, makes)
+        return ModelLoader(symbol.qualname) if made in names.GET_MODEL else None
 
     def external_value(self, qualname: str) -> Optional[Value]:
         """Django's own models, and a model a library defines in its `*.models` module

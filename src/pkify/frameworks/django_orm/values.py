@@ -287,6 +287,24 @@ class ModelClass(Value):
 
 
 @dataclass(frozen=True)
+class ModelLoader(Value):
+    """A project function every `return` of which returns what `load_model()` or
+    `apps.get_model()` returns (`def load_model(name): return swapper.load_model(AppConfig.label,
+    name)`): called with one literal name (`load_model("Batch")`), the project's model of that
+    name or label, when only one has it."""
+
+    qualname: str
+
+    def call(self, state: "InferenceState", args: Args, origin: Origin) -> Value:
+        words = [a.literal() for a in (*args.positional(), *(args.keyword(k) for k in args.keywords()))]
+        names = [w for w in words if w is not None]
+        if len(names) != 1 or not isinstance(names[0], str):
+            return UNKNOWN
+        model = catalog(state).model_by_label(names[0])
+        return ModelClass(model) if model else UNKNOWN
+
+
+@dataclass(frozen=True)
 class AppConfigValue(ObjectValue):
     """`self` in a project's AppConfig: `self.get_model("Model")` is a model of its app."""
 
