@@ -135,12 +135,7 @@ def test_show_source_matches_flake8(project: Path) -> None:
     tabbed = tabbed.replace("\tsend_receipt.delay(order)", "\tx = 1; send_receipt.delay(order)")
     views.write_text(tabbed)
     ours = run("check", "--show-source", "shop", cwd=project)
-    flake8 = subprocess.run(
-        [sys.executable, "-m", "flake8", "--select=CEL", "--show-source", "shop"],
-        cwd=project,
-        capture_output=True,
-    )
-    assert ours.stdout == flake8.stdout
+    assert ours.stdout == _flake8_show_source(project)
     lines = ours.stdout.decode().splitlines()
     assert lines[1:] == ["\tx = 1; send_receipt.delay(order)", "\t" + " " * len("x = 1; send_receipt.delay(") + "^"]
 
@@ -150,13 +145,13 @@ def test_show_source_after_a_form_feed_matches_flake8(project: Path) -> None:
     views = project / "shop" / "views.py"
     views.write_text(OFFENDING.replace("\n\n\ndef pay", "\n\x0c\n\ndef pay"))
     ours = run("check", "--show-source", "shop", cwd=project)
-    flake8 = subprocess.run(
-        [sys.executable, "-m", "flake8", "--select=CEL", "--show-source", "shop"],
-        cwd=project,
-        capture_output=True,
-    )
-    assert ours.stdout == flake8.stdout
+    assert ours.stdout == _flake8_show_source(project)
     assert ours.stdout.decode().splitlines()[1] == "    send_receipt.delay(order)"
+
+
+def _flake8_show_source(project: Path) -> bytes:
+    command = [sys.executable, "-m", "flake8", "--select=CEL", "--show-source", "shop"]
+    return subprocess.run(command, cwd=project, capture_output=True).stdout
 
 
 def test_show_source_reads_standard_input(project: Path) -> None:
