@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from .project.files import DEFAULT_EXCLUDE, Excluder, absolute, library_kind
+from .project.files import DEFAULT_EXCLUDE, Excluder, absolute, find_library
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -242,7 +242,7 @@ def check_libraries(settings: Settings) -> None:
     for name in settings.libraries:
         if not name.isidentifier():
             raise ConfigError(f"`libraries`: {name!r} is not a top-level package name")
-        kind = library_kind(name)
+        kind, _ = find_library(name)
         if kind is None:
             raise ConfigError(
                 f"`libraries`: no Python package {name!r} in the environment pkify runs in ({sys.executable}); "

@@ -44,32 +44,24 @@ DEFAULT_EXCLUDE = (
 LIBRARY_EXCLUDE = ("__pycache__", "migrations")
 
 
-def library_kind(name: str) -> Optional[str]:
-    """What an installed top-level name is, found on `sys.path` as the import system finds it
-    (importlib's PathFinder reads directories and imports nothing): "package", "module",
-    "namespace" (no `__init__.py`), "compiled" (no Python source), or None (not installed)."""
+def find_library(name: str) -> Tuple[Optional[str], Optional[Path]]:
+    """What an installed top-level name is, and where its source is, found on `sys.path` as
+    the import system finds it (importlib's PathFinder reads directories and imports nothing):
+    ("package", its directory), ("module", its file), ("namespace", None) for a package without
+    `__init__.py` (its modules could not be named from its directories), ("compiled", None) for
+    one without Python source, (None, None) when it is not installed."""
     try:
         spec = importlib.machinery.PathFinder.find_spec(name)
     except (ImportError, ValueError):
-        return None
+        return None, None
     if spec is None:
-        return None
+        return None, None
     if not spec.origin or spec.origin == "namespace":
-        return "namespace"
+        return "namespace", None
     if not spec.origin.endswith(".py"):
-        return "compiled"
-    return "package" if spec.submodule_search_locations is not None else "module"
-
-
-def find_library(name: str) -> Optional[Path]:
-    """Where an installed package's source is: its directory, or its module file. None for
-    anything else (a namespace package's modules could not be named from its directories)."""
-    if library_kind(name) not in ("package", "module"):
-        return None
-    spec = importlib.machinery.PathFinder.find_spec(name)
-    assert spec is not None and spec.origin is not None
+        return "compiled", None
     origin = Path(spec.origin)
-    return origin.parent if spec.submodule_search_locations is not None else origin
+    return ("package", origin.parent) if spec.submodule_search_locations is not None else ("module", origin)
 
 
 def library_files(names: Iterable[str]) -> Dict[str, List[Path]]:
@@ -77,7 +69,7 @@ def library_files(names: Iterable[str]) -> Dict[str, List[Path]]:
     `libraries` setting (those not found are the settings' to report)."""
     found: Dict[str, List[Path]] = {}
     for name in names:
-        location = find_library(name)
+        _, location = find_library(name)
         if location is not None:
             location = absolute(location)
             found[str(location)] = list(walk_python_files([location], Excluder(LIBRARY_EXCLUDE, location)))
