@@ -263,8 +263,20 @@ class SymbolIndex:
 
     @memoized(default=())
     def ancestry(self, qualname: str) -> Tuple[str, ...]:
-        """The qualified names of a class and all its ancestors, project and external, nearest
-        first (depth first, as written)."""
+        """The qualified names of a class and all its ancestors, project and external, in
+        Python's method resolution order (C3: a base shared by two mixins comes after both);
+        depth first, as written, for a hierarchy C3 cannot order (Python would refuse it, or a
+        name resolves to a class of its own hierarchy). An external class ends its chain."""
+        symbol = self.resolve_qualname(qualname)
+        if symbol is None or symbol.kind != "class":
+            return (qualname,)
+        bases = [b.qualname for b in self.base_symbols(symbol)]
+        merged = _c3_merge([[*self.ancestry(b)] for b in bases] + [bases])
+        if merged is not None and qualname not in merged:
+            return (qualname, *merged)
+        return self._depth_first(qualname)
+
+    def _depth_first(self, qualname: str) -> Tuple[str, ...]:
         seen: List[str] = []
         stack = [qualname]
         while stack:
@@ -392,6 +404,24 @@ class SymbolIndex:
             )
             return TypeForm(outer or None, args)
         return None
+
+
+def _c3_merge(sequences: List[List[str]]) -> Optional[List[str]]:
+    """C3's merge: repeatedly take the first head that is in no other sequence's tail; None
+    when none is (an order Python refuses)."""
+    result: List[str] = []
+    sequences = [s for s in sequences if s]
+    while sequences:
+        for sequence in sequences:
+            head = sequence[0]
+            if not any(head in other[1:] for other in sequences):
+                break
+        else:
+            return None
+        result.append(head)
+        sequences = [s[1:] if s[0] == head else s for s in sequences]
+        sequences = [s for s in sequences if s]
+    return result
 
 
 @functools.lru_cache(maxsize=4096)
