@@ -154,15 +154,35 @@ class ModelCatalog:
     # --- names and labels ------------------------------------------------------------------------
 
     def app_label(self, qualname: str) -> str:
+        """As Django labels a model's app: `Meta.app_label`, else the label of the project
+        AppConfig whose `name` is the model's package (`label`, else the last part of `name`:
+        pretix's `pretix.base` is `pretixbase`), else the package that holds its models module."""
         cls = self.models().get(qualname)
         if cls is not None and isinstance(meta(cls, "app_label"), str):
             return meta(cls, "app_label")
+        module = qualname.rpartition(".")[0]
+        configured = [name for name in self.app_configs() if module == name or module.startswith(name + ".")]
+        if configured:
+            return self.app_configs()[max(configured, key=len)]
         parts = qualname.split(".")[:-1]
         if "models" in parts:
             i = len(parts) - 1 - parts[::-1].index("models")
             if i > 0:
                 return parts[i - 1]
         return parts[-2] if len(parts) > 1 else parts[0] if parts else ""
+
+    @memoized(default={})
+    def app_configs(self) -> Dict[str, str]:
+        """The project's AppConfigs: the app's package (`name`) -> its label."""
+        found: Dict[str, str] = {}
+        for module in self.index.modules():
+            for local, cls in module.classes.items():
+                if not self.index.has_ancestor(f"{module.name}.{local}", names.APP_CONFIG):
+                    continue
+                name, label = literal(cls.attributes.get("name")), literal(cls.attributes.get("label"))
+                if isinstance(name, str) and name:
+                    found[name] = label if isinstance(label, str) and label else name.rpartition(".")[2]
+        return found
 
     def label(self, qualname: str) -> str:
         if qualname in names.BUILTIN_LABELS:
