@@ -2,6 +2,7 @@
 shop/models.py, a view in shop/views.py that sends the instance (shop/views.py:6:24: CEL101)."""
 
 from pathlib import Path
+from typing import Dict
 
 MODELS = """\
 from celery import shared_task
@@ -33,4 +34,12 @@ def make(root: Path) -> Path:
     (root / "shop" / "__init__.py").write_text("")
     (root / "shop" / "models.py").write_text(MODELS)
     (root / "shop" / "views.py").write_text(OFFENDING)
+    return root
+
+
+def write(root: Path, files: Dict[str, str]) -> Path:
+    """Files by their path relative to `root` (directories made as needed)."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
     return root

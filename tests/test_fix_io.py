@@ -22,7 +22,7 @@ import pytest
 
 import inprocess
 from pkify.fix import apply
-from small_project import OFFENDING, make
+from small_project import OFFENDING, make, write
 
 MODEL = """\
 from django.db import models
@@ -63,13 +63,6 @@ TWO_TASKS = {
     "billing/tasks.py": TASK.format(name="bill"),
     "billing/views.py": CALLER.format(package="billing", name="bill", function="charge"),
 }
-
-
-def write(root: Path, files: Dict[str, str]) -> Path:
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
 
 
 def snapshot(root: Path) -> Dict[str, bytes]:
