@@ -17,7 +17,7 @@ from fixture_expectations import REPO
 from pkify.frontends.cli import main
 
 EXAMPLE = REPO / "fixtures" / "project"
-FINDINGS = 19  # what `pkify check fixtures/project` reports
+FINDINGS = 20  # what `pkify check fixtures/project` reports
 
 NEW_BUG = """
 

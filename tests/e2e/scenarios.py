@@ -144,6 +144,12 @@ def scenario_dict_holding_an_instance():
     return lambda: Event.objects.filter(customer=buyer, status="new", note="subscribed").exists()
 
 
+def scenario_dict_filled_key_by_key():
+    user, buyer, _ = customer()
+    views.note(request(user), buyer.pk)
+    return lambda: fresh(Customer, buyer.pk).notifications == 1
+
+
 def scenario_list_with_duplicates_keeps_order():
     user, buyer, first = customer()
     (second,) = Order.objects.bulk_create([Order(customer=buyer, number=f"N{next(counter)}")])

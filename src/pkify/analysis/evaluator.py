@@ -263,18 +263,21 @@ class Evaluator:
 
     def dict_display(self, node: cst.Dict) -> Mapping:
         entries: List[Entry] = []
+        closed = True
         for element in node.elements:
             if isinstance(element, cst.StarredDictElement):
                 inner = self.value(element.value)
                 # `{**other}`: its entries; one pkify cannot read may replace any key before it
                 entries = [*entries, *inner.entries] if isinstance(inner, Mapping) else []
+                closed = closed and isinstance(inner, Mapping) and inner.closed
                 continue
             assert isinstance(element, cst.DictElement)
             key = literal_of(element.key)
+            closed = closed and isinstance(key, str)
             entries.append(
                 Entry(key if isinstance(key, str) else None, self.value(element.value), element.value, element)
             )
-        return Mapping(last_wins(entries))
+        return Mapping(last_wins(entries), closed=closed)
 
     def comprehension_env(self, for_in: cst.CompFor) -> Env:
         env: Env = {}

@@ -226,23 +226,31 @@ def _small(statement: cst.CSTNode, scopes: Scopes) -> Step:
     if isinstance(statement, cst.Assign):
         targets = [t.target for t in statement.targets]
         values = [statement.value]
+        popped = _method_called(statement.value, ("pop",))
+        if popped is not None:  # `x = d.pop("order")` changes `d`
+            targets.append(popped)
     elif isinstance(statement, (cst.AnnAssign, cst.AugAssign)):
         targets = [statement.target]
         values = [statement.value] if statement.value is not None else []
     elif isinstance(statement, cst.Expr):
         values = [statement.value]
         call = statement.value
-        if (  # `rows.append(row)`: binds `rows` (see `Walker._Expr`)
-            isinstance(call, cst.Call)
-            and isinstance(call.func, cst.Attribute)
-            and call.func.attr.value in ("append", "extend")
-        ):
-            targets = [call.func.value]
+        # `rows.append(row)`, `d.update(...)`, `d.pop(key)`: bind `rows`, `d` (see `Walker._Expr`)
+        changed = _method_called(call, ("append", "extend", "update", "pop"))
+        if changed is not None:
+            targets = [changed]
     elif isinstance(statement, (cst.Import, cst.ImportFrom)):
         return Step(statement, set(), set(), set(), scopes)  # always run (see `Walker`)
     else:
         values = [statement]
     return _step(statement, values, targets, scopes)
+
+
+def _method_called(node: cst.CSTNode, methods: Tuple[str, ...]) -> Optional[cst.BaseExpression]:
+    """`x` of `x.method(...)` when the method is one of `methods`."""
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in methods:
+        return node.func.value
+    return None
 
 
 def _step(
@@ -263,6 +271,9 @@ def _bound(target: cst.CSTNode, binds: Set[str], reads: Set[str]) -> None:
     path = path_of(target)
     if path is not None:
         binds.add(path)
+    elif isinstance(target, cst.Subscript) and path_of(target.value) is not None:
+        binds.add(path_of(target.value) or "")  # `d["order"] = order` changes `d`
+        _read(target, reads, set(), binds)
     elif isinstance(target, (cst.Tuple, cst.List)):
         for element in target.elements:
             _bound(element.value, binds, reads)

@@ -13,18 +13,19 @@ import builtins
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Type, TypeVar
+from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple, Type, TypeVar
 
 import libcst as cst
+import libcst.matchers as matchers
 
 from ..project.files import SourceError, read_source
 from ..settings import Settings
 from ..project.index import Symbol, SymbolIndex, last
 from ..project.memo import memoized
-from ..project.probes import probe_key, uses_as_value
+from ..project.probes import probe_key, uses_as_value, value_use_lines
 from ..project.regions import match_lines, region_spans, regions_holding, split_lines
 from ..project.project import EVERY_FILE
-from ..project.summary import CALLED_NAME, Call, Const, FunctionSummary, ModuleSummary, Ref, Str
+from ..project.summary import CALLED_NAME, Call, Const, FunctionSummary, ModuleSummary, Param, Ref, Str
 from .evaluator import BUILTIN_CONTAINERS, SELF, Env, Evaluator, Scope, path_of
 from .facts import Recorder
 from .focus import Focus, calling, making_facts
@@ -450,12 +451,14 @@ class InferenceState:
             return LibraryInstance(LIBRARY_CLASSES[qualname], origin)
         if qualname == "dict":  # `dict(other, key=value)`: the keywords replace what `other` holds
             entries: List[Entry] = []
+            closed = not any(a.star == "*" for a in args.items)
             for a in args.items:
                 if a.star == "**" or (a.keyword is None and not a.star):
                     inner = a.value()
                     entries = [*entries, *inner.entries] if isinstance(inner, Mapping) else []
+                    closed = closed and isinstance(inner, Mapping) and inner.closed
             entries += [Entry(a.keyword, a.value(), a.node, getattr(a, "arg", None)) for a in args.items if a.keyword]
-            return Mapping(last_wins(entries))
+            return Mapping(last_wins(entries), closed=closed)
         if qualname in ("str", "int", "len", "repr", "bool", "float", "hash", "id"):
             return Scalar()
         return UNKNOWN
@@ -792,8 +795,14 @@ class InferenceState:
         if self._caller_depth >= CALLER_DEPTH or (summary.name.startswith("__") and not constructor):
             return UNKNOWN
         located = self.function_unit(function)
-        if located is None or self.passed_around(function):
+        if located is None:
             return UNKNOWN
+        callbacks: Tuple[Tuple[Symbol, str], ...] = ()
+        if self.passed_around(function):
+            found_callbacks = self.callback_parameters(function)
+            if found_callbacks is None:
+                return UNKNOWN
+            callbacks = found_callbacks
         _, definition, owner = located
         called = {summary.name}
         if constructor and owner is None:
@@ -834,6 +843,10 @@ class InferenceState:
                 self._inherited_callers(function, owner, finder)
                 if finder.gave_up:
                     return UNKNOWN
+            for holder, parameter in callbacks:
+                self._callback_callers(holder, parameter, finder)
+                if finder.gave_up:
+                    return UNKNOWN
         finally:
             self._caller_depth -= 1
         if not finder.values or any(v is UNKNOWN for v in finder.values):
@@ -858,18 +871,9 @@ class InferenceState:
         Read in the modules that define it, import its module or call it by name."""
         self.memo.note_read(EVERY_FILE)
         summary = function.function_summary
-        module = function.module
-        if module is None or summary.name.startswith("__"):
+        if function.module is None or summary.name.startswith("__"):
             return False
-        owner_module, package = module.name, module.name.rpartition(".")[0]
-        for candidate in self.index.modules():
-            related = (
-                candidate.name.rpartition(".")[0] == package  # its package (an AppConfig importing it in `ready()`)
-                or summary.name in candidate.call_names
-                or "\n" + owner_module in self._import_targets(candidate)
-            )
-            if not related:
-                continue
+        for candidate in self._modules_near(function):
             text = self.text(candidate.path)
             if text is None:
                 continue
@@ -880,6 +884,106 @@ class InferenceState:
             if used:
                 return True
         return False
+
+    def _modules_near(self, function: Symbol) -> Iterator[ModuleSummary]:
+        """The modules that may use a function as a value: those of its package (an AppConfig
+        importing it in `ready()`), those that call its name or import its module."""
+        assert function.module is not None
+        owner_module, package = function.module.name, function.module.name.rpartition(".")[0]
+        name = function.function_summary.name
+        for candidate in self.index.modules():
+            if (
+                candidate.name.rpartition(".")[0] == package
+                or name in candidate.call_names
+                or "\n" + owner_module in self._import_targets(candidate)
+            ):
+                yield candidate
+
+    @memoized(default=None)
+    def callback_parameters(self, function: Symbol) -> Optional[Tuple[Tuple[Symbol, str], ...]]:
+        """Where a function used as a value is called, when every such use hands it by keyword
+        to a project function that does nothing with that parameter but call it and test it
+        (`proxy(request, response_callback=_response_callback)`): those functions and
+        parameters, whose calls are its calls. None when any use is another (something pkify
+        does not see may call it)."""
+        from .execution import walk_unit
+
+        self.memo.note_read(EVERY_FILE)
+        name = function.function_summary.name
+        handed = re.compile(rf"(?<![\w.])\w+\s*=\s*(?:\w+\.)*{re.escape(name)}\s*(?:,|\)|$)")
+        found: Set[Tuple[Symbol, str]] = set()
+        for module in self._modules_near(function):
+            source = self.text(module.path)
+            uses = value_use_lines(source, name) if source is not None else []
+            if not uses:
+                continue
+            if any(len(handed.findall(line)) != uses.count((number, line)) for number, line in uses):
+                return None  # a use that is not a keyword argument
+            arguments: Dict[int, int] = {}  # id of the argument's expression -> its line
+
+            def on_call(evaluator: Evaluator, node: cst.Call) -> None:
+                for arg in node.args:
+                    path = path_of(arg.value)
+                    if arg.keyword is None or path is None or last(path) != name:
+                        continue
+                    value = evaluator.value(arg.value)
+                    called = self.called_function(evaluator, node.func)
+                    if (
+                        isinstance(value, FunctionValue)
+                        and value.symbol == function
+                        and called is not None
+                        and self._only_calls(called, arg.keyword.value)
+                    ):
+                        arguments[id(arg.value)] = evaluator.unit.line(arg.value)
+                        found.add((called, arg.keyword.value))
+
+            for unit in self.units_at(module, source or "", {number for number, _ in uses}):
+                recorder = Recorder(self, unit, calls=False)
+                recorder.on_call = on_call
+                walk_unit(self, unit, recorder)
+            if sorted(arguments.values()) != sorted(number for number, _ in uses):
+                return None
+        return tuple(sorted(found, key=lambda pair: (pair[0].qualname, pair[1])))
+
+    def _only_calls(self, function: Symbol, parameter: str) -> bool:
+        """Whether a function's body uses one of its parameters only by calling it or testing it
+        (`if response_callback:`, `x and response_callback`)."""
+        located = self.function_unit(function)
+        if located is None:
+            return False
+        unit, node, _ = located
+        params = node.params
+        if parameter not in {p.name.value for p in [*params.posonly_params, *params.params, *params.kwonly_params]}:
+            return False
+        parents = unit.parents()
+        for used in matchers.findall(node.body, matchers.Name(parameter)):
+            child, parent = used, parents.get(used)
+            if isinstance(parent, cst.Call) and parent.func is child:
+                continue
+            while isinstance(parent, (cst.BooleanOperation, cst.UnaryOperation, cst.Comparison, cst.ComparisonTarget)):
+                child, parent = parent, parents.get(parent)
+            if not (isinstance(parent, (cst.If, cst.While, cst.IfExp, cst.Assert)) and parent.test is child):
+                return False
+        return True
+
+    def _callback_callers(self, holder: Symbol, parameter: str, finder: "_CallSites") -> None:
+        """The calls `parameter(...)` in a function that is handed the function as that
+        parameter (see `callback_parameters`)."""
+        from .execution import walk_function
+
+        located = self.function_unit(holder)
+        if located is None:
+            finder.gave_up = True
+            return
+        unit, node, owner = located
+        recorder = Recorder(self, unit, calls=False)
+        recorder.on_call = finder.call
+        recorder.focus = Focus.of(unit, calling(frozenset({parameter})))
+        finder.aliases = frozenset({parameter})
+        try:
+            walk_function(self, unit, node, (), owner, holder.qualname, None, recorder)
+        finally:
+            finder.aliases = frozenset()
 
     @memoized(default="")
     def _import_targets(self, module: ModuleSummary) -> str:
@@ -1116,12 +1220,18 @@ class _CallSites:
         self.name = name
         self.values: List[Value] = []
         self.gave_up = False
+        # Names that stand for the function where the walk is (a parameter it was handed as).
+        self.aliases: FrozenSet[str] = frozenset()
         params = definition.params
         self.positional = [p.name.value for p in [*params.posonly_params, *params.params]]
         decorators = {_decorator_name(d) for d in definition.decorators}
         # The implicit first argument: `self` or `cls` of a method called on an object or class.
         self.bound = owner is not None and "staticmethod" not in decorators
         self.keyword_only = {p.name.value for p in params.kwonly_params}
+        # A key of `**kwargs`, not a parameter of its own: a call that does not pass it leaves it out.
+        self.key_of_kwargs = params.star_kwarg is not None and name not in {
+            p.name.value for p in [*params.posonly_params, *params.params, *params.kwonly_params]
+        }
         self.default = next(
             (p.default for p in [*params.posonly_params, *params.params, *params.kwonly_params] if p.name.value == name),
             None,
@@ -1132,8 +1242,11 @@ class _CallSites:
     def call(self, evaluator: Evaluator, node: cst.Call) -> None:
         func = node.func
         called = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
-        if called not in self.called or self.gave_up or not self._resolves(evaluator, func, node):
+        if self.gave_up:
             return
+        if not (isinstance(func, cst.Name) and called in self.aliases):
+            if called not in self.called or not self._resolves(evaluator, func, node):
+                return
         if len(self.values) >= CALLER_SITES:
             self.gave_up = True
             return
@@ -1164,22 +1277,42 @@ class _CallSites:
         keywords = {a.keyword.value for a in node.args if a.keyword is not None}
         if self.name not in keywords or evaluator.value(func.value) is not UNKNOWN:
             return False
+        positional = len(node.args) - len(keywords)
         index = self.state.index
         family: Optional[Set[str]] = None
         for method in index.methods_named().get(func.attr.value, ()):
-            if not keywords <= {p.name for p in method.function_summary.params}:
+            if not _accepts(method.function_summary.params, positional, keywords):
                 continue
             owner = method.qualname.rpartition(".")[0]
-            ancestors = {a for a in index.ancestry(owner) if index.class_symbol(a) is not None}
-            family = ancestors if family is None else family & ancestors
-        return bool(family) and keywords <= {p.name for p in self.function.function_summary.params}
+            # A mixin's method (a class named so, with no project base) is where the classes
+            # that mix it in are.
+            classes = [owner]
+            if owner.endswith("Mixin") and not any(index.class_symbol(a) for a in index.ancestry(owner)[1:]):
+                classes = list(index.subclasses(owner)) or classes
+            for cls in classes:
+                ancestors = {a for a in index.ancestry(cls) if index.class_symbol(a) is not None}
+                family = ancestors if family is None else family & ancestors
+        return bool(family) and _accepts(self.function.function_summary.params, positional, keywords)
 
     def _argument(self, evaluator: Evaluator, node: cst.Call) -> Value:
         positional = self.positional[1:] if self.bound and self.positional else self.positional
         given = 0
         for arg in node.args:
+            if arg.star == "**":
+                # `f(**kwargs)`: the entry of a dict pkify reads (one that has every key written
+                # out says the parameter is not among them), or what the caller's own
+                # `**kwargs` holds
+                splat = evaluator.value(arg.value)
+                found = splat.entry(self.name) if isinstance(splat, Mapping) else None
+                if found is not None:
+                    return evaluator.force(found)
+                if isinstance(splat, Keywords):
+                    return evaluator.force(splat.key(self.name))
+                if isinstance(splat, Mapping) and splat.closed:
+                    continue
+                return UNKNOWN
             if arg.star:
-                return UNKNOWN  # `*args` / `**kwargs`: which one is ours cannot be told
+                return UNKNOWN  # `*args`: which one is ours cannot be told
             if arg.keyword is not None:
                 if arg.keyword.value == self.name:
                     return evaluator.value(arg.value)
@@ -1188,8 +1321,24 @@ class _CallSites:
                 return evaluator.value(arg.value)
             given += 1
         if self.default is None:
-            return UNKNOWN
+            # `kwargs.get("order")` in the function: None where the caller leaves the key out
+            return NONE if self.key_of_kwargs else UNKNOWN
         return Evaluator(self.state, Unit(self.module, cst.Module(body=[])), Scope({})).value(self.default)
+
+
+def _accepts(params: Sequence[Param], positional: int, keywords: Set[str]) -> bool:
+    """Whether a method (`self` first) can be called with `positional` arguments after `self`
+    and these keywords: each keyword one of its parameters, each parameter without a default
+    given (a delegating `execute(self, context, workflow_instance)` is not what
+    `backend.execute(context=context)` calls)."""
+    named = [p for p in params if p.kind in ("positional", "keyword")]
+    if not named or not keywords <= {p.name for p in named}:
+        return False
+    slots = [p for p in named if p.kind == "positional"][1:]
+    if positional > len(slots) and not any(p.kind == "varargs" for p in params):
+        return False
+    filled = {p.name for p in slots[:positional]}
+    return all(p.has_default or p.name in filled or p.name in keywords for p in named[1:])
 
 
 def _how(value: Value) -> str:

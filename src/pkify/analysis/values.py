@@ -112,6 +112,15 @@ class Value:
         """A list of rows: an empty list joined with it is it (`rows = []` then appends)."""
         return False
 
+    def updated(self, entries: "Optional[Tuple[Entry, ...]]") -> "Value":
+        """The dict this value is once `d[key] = v` / `d.update(...)` wrote these keys (None:
+        keys pkify cannot read). Values that are not dicts stay as they are."""
+        return self
+
+    def without(self, key: str) -> "Value":
+        """The dict this value is once `del d[key]` / `d.pop(key)` took the key out."""
+        return self
+
     def join_other(self, other: "Value") -> "Value":
         """Join with a value of another type, when both are one thing for the rules (rows in a
         list and rows in a QuerySet); UNKNOWN otherwise."""
@@ -181,7 +190,9 @@ class Subscript:
 
 @dataclass(frozen=True)
 class Unknown(Value):
-    pass
+    def updated(self, entries: "Optional[Tuple[Entry, ...]]") -> Value:
+        # a dict pkify could not follow, then `d["order"] = order`: that key is known
+        return Mapping(last_wins(list(entries))) if entries else UNKNOWN
 
 
 UNKNOWN = Unknown()
@@ -384,6 +395,9 @@ class Mapping(Value):
     entries: Tuple[Entry, ...] = ()
     values: Value = UNKNOWN  # the value of every other key
     keys: Value = UNKNOWN  # what every other key is (`{(o.user, m): e for ...}`)
+    # Every key is among the entries (a display, `dict(a=1)`, no splat of a dict pkify cannot
+    # read): a key not among them is not there.
+    closed: bool = field(default=False, compare=False)
 
     def same_as(self, other: Value) -> bool:
         return self is other
@@ -394,7 +408,19 @@ class Mapping(Value):
             return self
         if self.entries or other.entries:  # dicts written out: their nodes matter to a rewrite
             return UNKNOWN
-        return Mapping((), join(self.values, other.values) or UNKNOWN, join(self.keys, other.keys) or UNKNOWN)
+        closed = self.closed and other.closed
+        return Mapping((), join(self.values, other.values) or UNKNOWN, join(self.keys, other.keys) or UNKNOWN, closed)
+
+    def updated(self, entries: Optional[Tuple[Entry, ...]]) -> Value:
+        if entries is None:
+            return UNKNOWN
+        return Mapping(last_wins([*self.entries, *entries]), self.values, self.keys, self.closed)
+
+    def without(self, key: str) -> Value:
+        return replace(self, entries=tuple(e for e in self.entries if e.key != key))
+
+    def is_empty(self) -> bool:
+        return self.closed and not self.entries
 
     def iterate(self, state: "InferenceState") -> Value:
         return self.keys
@@ -426,7 +452,7 @@ class Mapping(Value):
         return UNKNOWN
 
     def with_origin(self, origin: Origin) -> Value:
-        return Mapping(tuple(Entry(e.key, e.value) for e in self.entries), self.values, self.keys)
+        return Mapping(tuple(Entry(e.key, e.value) for e in self.entries), self.values, self.keys, self.closed)
 
 
 @dataclass(frozen=True)
@@ -625,8 +651,23 @@ class Keywords(Value):
     def method_call(self, state: "InferenceState", name: str, args: Args, origin: Origin) -> Optional[Value]:
         first = args.first()
         if name in ("get", "pop") and first is not None:
-            return self.key(first.literal())
+            found = self.key(first.literal())
+            default = [a for a in args.items if a.keyword is None and not a.star][1:2]
+            if default and not isinstance(found, NoneValue):
+                # what a caller that leaves the key out gets: the default, not None
+                return Joined((found, default[0].value()))
+            return found
         return UNKNOWN
+
+    def updated(self, entries: Optional[Tuple[Entry, ...]]) -> Value:
+        return replace(self, entries=last_wins([*self.entries, *entries])) if entries is not None else UNKNOWN
+
+    def without(self, key: str) -> Value:
+        return replace(self, entries=last_wins([*self.entries, Entry(key, NONE)]))
+
+    def join_other(self, other: Value) -> Value:
+        # `kwargs = {} if not kwargs else kwargs`: the empty dict holds none of its keys
+        return self if isinstance(other, Mapping) and other.is_empty() else UNKNOWN
 
 
 def join(a: Optional[Value], b: Optional[Value]) -> Optional[Value]:

@@ -16,9 +16,22 @@ from typing import TYPE_CHECKING, Callable, List, Optional, Tuple
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from .evaluator import Env, Evaluator, iter_children, path_of
+from .evaluator import Env, Evaluator, iter_children, literal_of, path_of
 from .facts import WithItem
-from .values import NONE, UNKNOWN, Deferred, Joined, LocalDefinition, Origin, Scalar, Value, join, join_returns
+from .values import (
+    NONE,
+    UNKNOWN,
+    Deferred,
+    Entry,
+    Joined,
+    LocalDefinition,
+    Mapping,
+    Origin,
+    Scalar,
+    Value,
+    join,
+    join_returns,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .facts import Recorder
@@ -142,14 +155,65 @@ class Walker:
                 if call.func.attr.value == "extend":
                     item = item.iterate(self.state)
                 self.ev.assign(path, self.ev.force(self.ev.env[path]).appended(item))
+        elif isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "update":
+            self._update(call)
+        self._popped(call)
         return self.ev.env
 
     def _Assign(self, node: cst.Assign, env: Env) -> Env:
         self.scan(node.value)
         value = self.ev.lazy_value(node.value)
         for target in node.targets:
-            self.ev.bind(target.target, value)
+            if isinstance(target.target, cst.Subscript):
+                self._set_item(target.target, value, node.value)
+            else:
+                self.ev.bind(target.target, value)
+        self._popped(node.value)
         return self.ev.env
+
+    # --- dicts a function fills: `d["order"] = order`, `d.update(...)`, `d.pop("order")` ---------
+
+    def _dict_path(self, node: cst.BaseExpression) -> Optional[str]:
+        path = path_of(node)
+        return path if path is not None and path in self.ev.env else None
+
+    def _set_item(self, target: cst.Subscript, value: Value, node: Optional[cst.BaseExpression]) -> None:
+        """`d["order"] = order`: the entry's expression is where a fix writes `order.pk`, its key
+        where it renames the key."""
+        path = self._dict_path(target.value)
+        if path is None:
+            return
+        key = _string_key(target)
+        entry = Entry(key, self.ev.force(value), node, _key_node(target)) if key is not None else None
+        self.ev.assign(path, self.ev.force(self.ev.env[path]).updated((entry,) if entry else None))
+
+    def _update(self, call: cst.Call) -> None:
+        """`d.update(other, key=value)`: the keys of `other` (a dict pkify reads to its last key),
+        then the keywords."""
+        assert isinstance(call.func, cst.Attribute)
+        path = self._dict_path(call.func.value)
+        if path is None:
+            return
+        entries: Optional[List[Entry]] = []
+        for arg in call.args:
+            if arg.keyword is not None:
+                entries = None if entries is None else [*entries, Entry(arg.keyword.value, self.ev.value(arg.value), arg.value, arg)]
+                continue
+            other = self.ev.value(arg.value)
+            if arg.star == "*" or not (isinstance(other, Mapping) and other.closed) or entries is None:
+                entries = None
+            else:
+                entries = [*entries, *other.entries]
+        self.ev.assign(path, self.ev.force(self.ev.env[path]).updated(tuple(entries) if entries is not None else None))
+
+    def _popped(self, node: cst.BaseExpression) -> None:
+        """`d.pop("order")` (as a statement or the value assigned): the key is gone after it."""
+        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "pop"):
+            return
+        path = self._dict_path(node.func.value)
+        key = literal_of(node.args[0].value) if node.args and node.args[0].keyword is None else None
+        if path is not None and isinstance(key, str):
+            self.ev.assign(path, self.ev.force(self.ev.env[path]).without(key))
 
     def _AnnAssign(self, node: cst.AnnAssign, env: Env) -> Env:
         if node.value is None:
@@ -210,7 +274,13 @@ class Walker:
                 targets.extend(e.value for e in target.elements)
             elif isinstance(target, cst.Name):
                 env.pop(target.value, None)
-        return env
+            elif isinstance(target, cst.Subscript):
+                path = self._dict_path(target.value)
+                key = _string_key(target)
+                if path is not None:
+                    current = self.ev.force(self.ev.env[path])
+                    self.ev.assign(path, current.without(key) if key else current.updated(None))
+        return self.ev.env
 
     def _Import(self, node: cst.Import, env: Env) -> Env:
         if self.module_level:
@@ -513,3 +583,17 @@ def _pattern_names(pattern) -> List[str]:
             names.append(node.rest.value)
         stack.extend(iter_children(node))
     return names
+
+
+def _key_node(target: cst.Subscript) -> Optional[cst.SimpleString]:
+    index = target.slice[0].slice if len(target.slice) == 1 else None
+    if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+        return index.value
+    return None
+
+
+def _string_key(target: cst.Subscript) -> Optional[str]:
+    """The key of `d["order"]` (a plain string); None for any other subscript."""
+    key = _key_node(target)
+    value = key.evaluated_value if key is not None else None
+    return value if isinstance(value, str) else None

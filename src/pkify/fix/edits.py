@@ -145,17 +145,23 @@ def send_on_commit(on_commit: str, partial: str, using: Optional[str]) -> Edit:
 
 
 def rename_keyword(new_name: str) -> Edit:
-    """`order=...` -> `order_id=...`; `{"order": ...}` -> `{"order_id": ...}` (quotes kept)."""
+    """`order=...` -> `order_id=...`; `{"order": ...}` -> `{"order_id": ...}`, `d["order"]` ->
+    `d["order_id"]` (quotes kept)."""
 
     def edit(node: cst.CSTNode) -> cst.CSTNode:
         if isinstance(node, cst.Arg) and node.keyword is not None:
             return node.with_changes(keyword=cst.Name(new_name))
         if isinstance(node, cst.DictElement) and isinstance(node.key, cst.SimpleString):
-            key = node.key
-            return node.with_changes(key=key.with_changes(value=f"{key.prefix}{key.quote}{new_name}{key.quote}"))
+            return node.with_changes(key=_renamed(node.key, new_name))
+        if isinstance(node, cst.SimpleString):  # `d["order"] = ...`
+            return _renamed(node, new_name)
         return node
 
     return edit
+
+
+def _renamed(key: cst.SimpleString, new_name: str) -> cst.SimpleString:
+    return key.with_changes(value=f"{key.prefix}{key.quote}{new_name}{key.quote}")
 
 
 # --- the task's definition -----------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tuple
 
 from .files import SourceError, read_source
 from .regions import call_regions
@@ -28,6 +28,21 @@ def uses_as_value(text: str, name: str) -> bool:
     """Whether the text uses `name` (or `x.name`) other than by calling it or defining it:
     passed, assigned, returned, put in a container (lines of definitions, imports and comments
     are not read)."""
+    return next(_value_uses(text, name), None) is not None
+
+
+def value_use_lines(text: str, name: str) -> List[Tuple[int, str]]:
+    """(line number, line) of each use of `name` as a value (`uses_as_value`), a line as many
+    times as it uses it."""
+    found = []
+    for start, line in _value_uses(text, name):
+        number = text.count("\n", 0, start) + 1
+        found += [(number, line)] * _value_use_count(line, name)
+    return found
+
+
+def _value_uses(text: str, name: str) -> Iterator[Tuple[int, str]]:
+    """(offset, text) of each line that uses `name` as a value."""
     seen = set()
     # `name\b`, the start checked by hand: a pattern that begins with `\b` is not searched for
     # by its first letters, twenty times slower over a large module.
@@ -42,12 +57,12 @@ def uses_as_value(text: str, name: str) -> bool:
         line = text[start : end if end >= 0 else len(text)]
         if line.lstrip().startswith(("def ", "async def ", "import ", "from ", "#")):
             continue
-        if _used_as_value(line, name):
-            return True
-    return False
+        if _value_use_count(line, name):
+            yield start, line
 
 
-def _used_as_value(line: str, name: str) -> bool:
+def _value_use_count(line: str, name: str) -> int:
+    count = 0
     for found in re.finditer(rf"(?<![\w]){re.escape(name)}\b", line):
         after = line[found.end() :].lstrip()
         before = line[: found.start()].rstrip()
@@ -59,8 +74,8 @@ def _used_as_value(line: str, name: str) -> bool:
             continue  # its definition; a parameter annotated
         if re.search(r"""["'][^"']*$""", before) and re.match(r"""[^"']*["']""", after):
             continue  # inside a string
-        return True
-    return False
+        count += 1
+    return count
 
 
 def _region(file: "FileEntry", text: Callable[[], Optional[str]], qualname: str) -> Optional[str]:

@@ -230,9 +230,14 @@ class Instances(Value):
         return True
 
     def join_other(self, other: Value) -> Value:
-        """Rows in a list on one path, in a QuerySet on the other: rows either way."""
+        """Rows in a list on one path, in a QuerySet or a list written out (`[dataset]`) on the
+        other: rows either way."""
         if isinstance(other, QuerySet) and other.what == "queryset":
             return Instances(self.model if self.model == other.model else None, self.origin)
+        if isinstance(other, Sequence) and other.kind == "list" and other.items:
+            models = {item.value.model for item in other.items if isinstance(item.value, Instance)}
+            if len(models) == 1 and all(isinstance(item.value, Instance) for item in other.items):
+                return Instances(self.model if models == {self.model} else None, self.origin)
         return UNKNOWN
 
     def subscript(self, state: "InferenceState", key: Subscript, origin: Origin) -> Value:
