@@ -686,10 +686,13 @@ class InferenceState:
         if symbol is not None and symbol.kind != "function":
             symbol = None
         # What the function hands to a method of another of its parameters (a dispatch helper's
-        # `task.delay(obj)`) is judged where the function is called, not from its callers.
+        # `task.delay(obj)`) is judged where the function is called, not from its callers; what
+        # a method hands to its own (`self.execute(log_entry=log_entry)`) is not.
+        bound = ordered[0].name.value if ordered and owner is not None and "staticmethod" not in decorators else None
         handed_on = {
             name.lstrip("*")
             for call in (symbol.function_summary.param_calls if symbol is not None else ())
+            if call.receiver != bound
             for name in (*call.args, *(value for _, value in call.keywords))
         }
         env: Env = {}

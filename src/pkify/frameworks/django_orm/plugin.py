@@ -177,7 +177,9 @@ class DjangoORM(Plugin):
             return AppConfigValue(class_qualname)
         mixed_into = self.models_mixed_into(class_qualname)
         if mixed_into:  # a mixin of models: `self` is a row of one of them
-            model = mixed_into[0] if len(mixed_into) == 1 else None
+            # one model, or one and its subclasses (its proxies): a row of that model
+            index = self.state.index
+            model = next((m for m in mixed_into if all(index.has_ancestor(o, {m}) for o in mixed_into)), None)
             return Instance(model, Origin(origin.node, "`self` in a mixin of", model or "models"))
         return None
 
