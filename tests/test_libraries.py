@@ -201,3 +201,34 @@ def test_a_namespace_package_is_refused(plugin: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "pkify: error: `libraries`: 'spread' is a namespace package (no __init__.py), which pkify cannot read"
     ]
+
+
+def test_fix_leaves_a_task_the_library_sends_too(tmp_path: Path) -> None:
+    """A host that sends the project's task (by its name): its signature cannot change, since
+    the host's call would be left behind in a file pkify does not own."""
+    host = {
+        **HOST,
+        "hostapp/remote.py": """\
+from celery import current_app
+
+from .models import Device
+
+
+def remote(pk):
+    device = Device.objects.get(pk=pk)
+    current_app.send_task("plugin.tasks.notify", args=[device])
+""",
+    }
+    write(tmp_path / "site", host)
+    project = tmp_path / "project"
+    write(project, PLUGIN)
+    configure(project, '["hostapp"]')
+    result = run(project, "pkify", "fix", ".")
+    assert "Traceback" not in result.stderr
+    assert "def notify(device):" in (project / "plugin" / "tasks.py").read_text()
+    assert "notify.delay(device)" in (project / "plugin" / "tests.py").read_text()
+    assert "notify: left unchanged: it is also sent from an installed package at " in result.stderr, result.stderr
+    assert "hostapp/remote.py:8 (`libraries`)" in result.stderr.replace(os.sep, "/")
+    assert (tmp_path / "site" / "hostapp" / "remote.py").read_text() == host["hostapp/remote.py"]
+    # the other tasks are fixed as without it
+    assert "update_config.delay(device.pk)" in (project / "plugin" / "tests.py").read_text()

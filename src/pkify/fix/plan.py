@@ -288,7 +288,10 @@ class Planner:
         hint = re.compile(f"{self.session.hint.pattern}|{words.pattern}")
         candidates = {str(f) for f, r in zip(files, results) if qualnames & set(r.tasks)}
         candidates |= {t.module.path for t in tasks}
-        for file in self.session.project.every_python_file():
+        project = self.session.project
+        # the installed packages read with the project (`libraries`) may send them too
+        library = [Path(p) for p in project.index.by_path if project.in_library(p)]
+        for file in [*project.every_python_file(), *library]:
             if str(file) not in candidates:
                 source = self._source(str(file))
                 if source is not None and words.search(source):
@@ -372,7 +375,7 @@ class Planner:
             return
         self.units[path] = unit
         self.facts[path] = facts
-        reported = self._reported(path, facts)
+        reported = set() if self.session.project.in_library(path) else self._reported(path, facts)
         for fact in facts:
             if isinstance(fact, TaskCall):
                 ids = {id(a.node) for a in fact.arguments if (unit.line(a.node), unit.column(a.node)) in reported}
@@ -459,7 +462,11 @@ class Planner:
                 (
                     site
                     for site, a in uses
-                    if a is not None and site.call.sends and offending(a.value) and not site.reports(a)
+                    if a is not None
+                    and site.call.sends
+                    and offending(a.value)
+                    and not site.reports(a)
+                    and not self.session.project.in_library(site.path)
                 ),
                 None,
             )
@@ -485,10 +492,19 @@ class Planner:
             if taken is not None:
                 return _leave(decision, f"the name `{taken}` is already used in the task")
             decision.conversions.append(conversion)
+        project = self.session.project
+        changes_signature = not all(c.sites_only for c in decision.conversions)
+        sent_by_library = next((site for site in sites if project.in_library(site.path)), None)
         if not decision.conversions:
             decision.reason = "no parameter to change"
-        elif self.session.project.in_library(task.module.path) and not all(c.sites_only for c in decision.conversions):
+        elif project.in_library(task.module.path) and changes_signature:
             return _leave(decision, "it is defined in an installed package (`libraries`), which pkify does not rewrite")
+        elif sent_by_library is not None and changes_signature:
+            return _leave(
+                decision,
+                f"it is also sent from an installed package at {sent_by_library.where} (`libraries`), "
+                "which pkify does not rewrite",
+            )
         return decision
 
     def _conversion(self, name: str, uses, default, node: cst.FunctionDef) -> "Conversion | str":
