@@ -1032,6 +1032,26 @@ class InferenceState:
                 if finder.gave_up:
                     return
 
+    @memoized(default=frozenset())
+    def dispatch_family(self, name: str, positional: int, keywords: FrozenSet[str]) -> FrozenSet[str]:
+        """The project classes that every method named `name` a call with these arguments could
+        be (each keyword one of its parameters, each parameter without a default given) derives
+        from: the overrides one registry of classes dispatches to (mayan's backends). A
+        `...Mixin`'s method counts where the classes that mix it in are. Empty: two families."""
+        index = self.index
+        family: Optional[Set[str]] = None
+        for method in index.methods_named().get(name, ()):
+            if not _accepts(method.function_summary.params, positional, keywords):
+                continue
+            owner = method.qualname.rpartition(".")[0]
+            classes = [owner]
+            if owner.endswith("Mixin") and not any(index.class_symbol(a) for a in index.ancestry(owner)[1:]):
+                classes = list(index.subclasses(owner)) or classes
+            for cls in classes:
+                ancestors = {a for a in index.ancestry(cls) if index.class_symbol(a) is not None}
+                family = ancestors if family is None else family & ancestors
+        return frozenset(family or ())
+
     def units_at(self, module: ModuleSummary, source: str, lines: Set[int]) -> List[Unit]:
         """The units that hold the given lines: the functions alone, else the whole module."""
         parts = fragments(module, lines)
@@ -1271,31 +1291,17 @@ class _CallSites:
 
     def _dispatched(self, evaluator: Evaluator, func: cst.Attribute, node: cst.Call) -> bool:
         """`registry.get(name).execute(document_version=v, user=u)` on an object pkify cannot
-        infer: a call of this method when it passes the parameter by keyword, every keyword it
-        passes is a parameter of the method, and the project methods of that name that take
-        those keywords all belong to one class family (they share a project ancestor) — the
-        overrides one registry of classes dispatches to (mayan's backends)."""
+        infer: a call of this method when it passes the parameter by keyword, the method can be
+        called so, and so can only methods of one class family (`InferenceState.dispatch_family`)."""
         if self.owner is None or any(a.star for a in node.args):
             return False
-        keywords = {a.keyword.value for a in node.args if a.keyword is not None}
-        if self.name not in keywords or evaluator.value(func.value) is not UNKNOWN:
-            return False
+        keywords = frozenset(a.keyword.value for a in node.args if a.keyword is not None)
         positional = len(node.args) - len(keywords)
-        index = self.state.index
-        family: Optional[Set[str]] = None
-        for method in index.methods_named().get(func.attr.value, ()):
-            if not _accepts(method.function_summary.params, positional, keywords):
-                continue
-            owner = method.qualname.rpartition(".")[0]
-            # A mixin's method (a class named so, with no project base) is where the classes
-            # that mix it in are.
-            classes = [owner]
-            if owner.endswith("Mixin") and not any(index.class_symbol(a) for a in index.ancestry(owner)[1:]):
-                classes = list(index.subclasses(owner)) or classes
-            for cls in classes:
-                ancestors = {a for a in index.ancestry(cls) if index.class_symbol(a) is not None}
-                family = ancestors if family is None else family & ancestors
-        return bool(family) and _accepts(self.function.function_summary.params, positional, keywords)
+        if self.name not in keywords or not _accepts(self.function.function_summary.params, positional, keywords):
+            return False
+        if not self.state.dispatch_family(func.attr.value, positional, keywords):
+            return False
+        return evaluator.value(func.value) is UNKNOWN
 
     def _argument(self, evaluator: Evaluator, node: cst.Call) -> Value:
         positional = self.positional[1:] if self.bound and self.positional else self.positional
@@ -1329,7 +1335,7 @@ class _CallSites:
         return Evaluator(self.state, Unit(self.module, cst.Module(body=[])), Scope({})).value(self.default)
 
 
-def _accepts(params: Sequence[Param], positional: int, keywords: Set[str]) -> bool:
+def _accepts(params: Sequence[Param], positional: int, keywords: FrozenSet[str]) -> bool:
     """Whether a method (`self` first) can be called with `positional` arguments after `self`
     and these keywords: each keyword one of its parameters, each parameter without a default
     given (a delegating `execute(self, context, workflow_instance)` is not what
