@@ -11,7 +11,6 @@ The regions a result read (one function's text; see `project.regions`) are such 
 
 from __future__ import annotations
 
-import bisect
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tuple
@@ -23,9 +22,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .cache import FileEntry
 
 SEPARATOR = "\0"
-
-
-LONG_STRING = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'')
 
 
 def uses_as_value(text: str, name: str) -> bool:
@@ -46,10 +42,8 @@ def value_use_lines(text: str, name: str) -> List[Tuple[int, str]]:
 
 
 def _value_uses(text: str, name: str) -> Iterator[Tuple[int, str]]:
-    """(offset, text) of each line that uses `name` as a value (not in a comment or a
-    triple-quoted string: a docstring that names it)."""
+    """(offset, text) of each line that uses `name` as a value."""
     seen = set()
-    long_strings: Optional[List[Tuple[int, int]]] = None
     # `name\b`, the start checked by hand: a pattern that begins with `\b` is not searched for
     # by its first letters, twenty times slower over a large module.
     for match in re.finditer(rf"{re.escape(name)}\b", text):
@@ -64,11 +58,6 @@ def _value_uses(text: str, name: str) -> Iterator[Tuple[int, str]]:
         if line.lstrip().startswith(("def ", "async def ", "import ", "from ", "#")):
             continue
         if _value_use_count(line, name):
-            if long_strings is None:
-                long_strings = [m.span() for m in LONG_STRING.finditer(text)]
-            at = bisect.bisect(long_strings, (match.start(), len(text))) - 1
-            if at >= 0 and long_strings[at][0] <= match.start() < long_strings[at][1]:
-                continue
             yield start, line
 
 
@@ -77,9 +66,6 @@ def _value_use_count(line: str, name: str) -> int:
     for found in re.finditer(rf"(?<![\w]){re.escape(name)}\b", line):
         after = line[found.end() :].lstrip()
         before = line[: found.start()].rstrip()
-        comment = before.find("#")
-        if comment >= 0 and before[:comment].count('"') % 2 == 0 and before[:comment].count("'") % 2 == 0:
-            continue  # in a comment
         if after.startswith("("):
             continue  # a call
         if after.startswith("=") and not after.startswith("=="):
