@@ -88,6 +88,9 @@ SCALAR_ANNOTATION = re.compile(
 )
 # Parameter names that say they hold keys, not rows: not looked up at their callers.
 KEY_NAME = re.compile(r"^(?:pk|id|pks|ids)$|_(?:id|pk|ids|pks)$")
+# `name = value` written as an assignment (a keyword argument on a line of its own is written
+# `name=value`): what tells `callback_parameters` a use is not an argument before it parses.
+ASSIGNMENT_LINE = re.compile(r"\s*\w+\s+=\s")
 CALLER_DEPTH = 3  # callers of callers ... followed this deep
 CALLER_SITES = 60  # a function called from more places than this is not followed
 
@@ -920,8 +923,11 @@ class InferenceState:
             uses = value_use_lines(source, name) if source is not None else []
             if not uses:
                 continue
-            if any(len(handed.findall(line)) != uses.count((number, line)) for number, line in uses):
-                return None  # a use that is not a keyword argument
+            if any(
+                ASSIGNMENT_LINE.match(line) or len(handed.findall(line)) != uses.count((number, line))
+                for number, line in uses
+            ):
+                return None  # a use that is not a keyword argument (`task = perform_order`)
             arguments: Dict[int, int] = {}  # id of the argument's expression -> its line
 
             def on_call(evaluator: Evaluator, node: cst.Call) -> None:
@@ -943,6 +949,7 @@ class InferenceState:
             for unit in self.units_at(module, source or "", {number for number, _ in uses}):
                 recorder = Recorder(self, unit, calls=False)
                 recorder.on_call = on_call
+                recorder.focus = Focus.of(unit, lambda step: any(last(read) == name for read in step.reads))
                 walk_unit(self, unit, recorder)
             if sorted(arguments.values()) != sorted(number for number, _ in uses):
                 return None
