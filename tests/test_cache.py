@@ -290,6 +290,33 @@ def test_an_edit_that_keeps_a_probe_answer_keeps_the_result(callers: Path, cache
     assert "helpers.py" in seen
 
 
+def test_a_callback_kept_elsewhere_later_is_seen(callers: Path, cache_dir: Path) -> None:
+    """notify is handed to `run(callback=...)`, which only calls it: its callers are there. A
+    module that starts keeping it in a function's body (`callbacks = [helpers.notify]`, an edit
+    that changes no declaration) makes its parameter unknown again."""
+    runner = callers / "shop" / "runner.py"
+    runner.write_text("KEPT = []\n\n\ndef run(order, callback=None):\n    if callback:\n        callback(order)\n")
+    caller = callers / "shop" / "pay.py"
+    caller.write_text(
+        CALLER.replace("notify(Order.objects.get(pk=pk))", "run(Order.objects.get(pk=pk), callback=notify)").replace(
+            "from .models import Order", "from .models import Order\nfrom .runner import run"
+        )
+    )
+    later = callers / "shop" / "zlog.py"  # after pay.py, where notify is first used as a value
+    head = "from . import helpers\n\n\ndef log(rows):\n"
+    later.write_text(head + "    return rows\n")
+    assert "helpers.py:5:24: CEL101" in check(callers).stdout
+    later.write_text(head + "    callbacks = [helpers.notify]\n    return rows\n")
+    touch(later)
+    assert check(callers).returncode == 0, "zlog.py keeps notify now: something pkify does not see calls it"
+    later.write_text(head + "    return rows\n")
+    touch(later)
+    assert "helpers.py:5:24: CEL101" in check(callers).stdout
+    runner.write_text("KEPT = []\n\n\ndef run(order, callback=None):\n    KEPT.append(callback)\n")
+    touch(runner)
+    assert check(callers).returncode == 0, "run() keeps the callback now instead of calling it"
+
+
 # --- edits inside one function (see `project.regions`) -----------------------------------------
 
 SENDS = """\

@@ -922,7 +922,10 @@ class InferenceState:
             source = self.text(module.path)
             uses = value_use_lines(source, name) if source is not None else []
             if not uses:
+                # what the answer depends on: that the module still does not use it as a value
+                self.memo.note_probe(probe_key(module.path, "uses-as-value", name), "0")
                 continue
+            self.memo.note_read(module.path)
             if any(
                 ASSIGNMENT_LINE.match(line) or len(handed.findall(line)) != uses.count((number, line))
                 for number, line in uses
