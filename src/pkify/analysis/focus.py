@@ -271,8 +271,10 @@ def _bound(target: cst.CSTNode, binds: Set[str], reads: Set[str]) -> None:
     path = path_of(target)
     if path is not None:
         binds.add(path)
-    elif isinstance(target, cst.Subscript) and path_of(target.value) is not None:
-        binds.add(path_of(target.value) or "")  # `d["order"] = order` changes `d`
+    elif isinstance(target, cst.Subscript):
+        changed = path_of(target.value)
+        if changed is not None:
+            binds.add(changed)  # `d["order"] = order` changes `d`
         _read(target, reads, set(), binds)
     elif isinstance(target, (cst.Tuple, cst.List)):
         for element in target.elements:

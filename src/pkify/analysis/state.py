@@ -25,7 +25,7 @@ from ..project.memo import memoized
 from ..project.probes import probe_key, uses_as_value, value_use_lines
 from ..project.regions import match_lines, region_spans, regions_holding, split_lines
 from ..project.project import EVERY_FILE
-from ..project.summary import CALLED_NAME, Call, Const, FunctionSummary, ModuleSummary, Param, Ref, Str
+from ..project.summary import CALLED_NAME, Call, Const, FunctionSummary, ModuleSummary, Ref, Str
 from .evaluator import BUILTIN_CONTAINERS, SELF, Env, Evaluator, Scope, path_of
 from .facts import Recorder
 from .focus import Focus, calling, making_facts
@@ -1051,7 +1051,7 @@ class InferenceState:
         index = self.index
         family: Optional[Set[str]] = None
         for method in index.methods_named().get(name, ()):
-            if not _accepts(method.function_summary.params, positional, keywords):
+            if not _accepts(method.function_summary, positional, keywords):
                 continue
             owner = method.qualname.rpartition(".")[0]
             classes = [owner]
@@ -1307,7 +1307,7 @@ class _CallSites:
             return False
         keywords = frozenset(a.keyword.value for a in node.args if a.keyword is not None)
         positional = len(node.args) - len(keywords)
-        if self.name not in keywords or not _accepts(self.function.function_summary.params, positional, keywords):
+        if self.name not in keywords or not _accepts(self.function.function_summary, positional, keywords):
             return False
         if not self.state.dispatch_family(func.attr.value, positional, keywords):
             return False
@@ -1345,19 +1345,20 @@ class _CallSites:
         return Evaluator(self.state, Unit(self.module, cst.Module(body=[])), Scope({})).value(self.default)
 
 
-def _accepts(params: Sequence[Param], positional: int, keywords: FrozenSet[str]) -> bool:
-    """Whether a method (`self` first) can be called with `positional` arguments after `self`
-    and these keywords: each keyword one of its parameters, each parameter without a default
-    given (a delegating `execute(self, context, workflow_instance)` is not what
+def _accepts(method: FunctionSummary, positional: int, keywords: FrozenSet[str]) -> bool:
+    """Whether a method called on an object can be called with `positional` arguments and these
+    keywords: each keyword one of its parameters, each parameter without a default given (a
+    delegating `execute(self, context, workflow_instance)` is not what
     `backend.execute(context=context)` calls)."""
-    named = [p for p in params if p.kind in ("positional", "keyword")]
-    if not named or not keywords <= {p.name for p in named}:
+    static = any(isinstance(d, Ref) and d.name == "staticmethod" for d in method.decorators)
+    named = [p for p in method.params if p.kind in ("positional", "keyword")][0 if static else 1 :]
+    if not keywords <= {p.name for p in named}:
         return False
-    slots = [p for p in named if p.kind == "positional"][1:]
-    if positional > len(slots) and not any(p.kind == "varargs" for p in params):
+    slots = [p for p in named if p.kind == "positional"]
+    if positional > len(slots) and not any(p.kind == "varargs" for p in method.params):
         return False
     filled = {p.name for p in slots[:positional]}
-    return all(p.has_default or p.name in filled or p.name in keywords for p in named[1:])
+    return all(p.has_default or p.name in filled or p.name in keywords for p in named)
 
 
 def _how(value: Value) -> str:

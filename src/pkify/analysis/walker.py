@@ -196,14 +196,14 @@ class Walker:
             return
         entries: Optional[List[Entry]] = []
         for arg in call.args:
+            if entries is None:
+                break
             if arg.keyword is not None:
-                entries = None if entries is None else [*entries, Entry(arg.keyword.value, self.ev.value(arg.value), arg.value, arg)]
+                entries.append(Entry(arg.keyword.value, self.ev.value(arg.value), arg.value, arg))
                 continue
             other = self.ev.value(arg.value)
-            if arg.star == "*" or not (isinstance(other, Mapping) and other.closed) or entries is None:
-                entries = None
-            else:
-                entries = [*entries, *other.entries]
+            readable = isinstance(other, Mapping) and other.closed and arg.star != "*"
+            entries = [*entries, *other.entries] if isinstance(other, Mapping) and readable else None
         self.ev.assign(path, self.ev.force(self.ev.env[path]).updated(tuple(entries) if entries is not None else None))
 
     def _popped(self, node: cst.BaseExpression) -> None:
