@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pkify.project.probes import uses_as_value
+from pkify.project.probes import uses_as_value, value_use_lines
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,15 @@ def test_a_use_as_a_value(text: str) -> None:
 )
 def test_not_a_use_as_a_value(text: str) -> None:
     assert not uses_as_value(text, "notify")
+
+
+def test_the_lines_of_each_use() -> None:
+    """Each use as a value, with its line, a line as many times as it has uses (what
+    `callback_parameters` compares the keyword arguments it finds with)."""
+    text = "def f():\n    notify(order)\n    on_commit(notify)\n    run(a=notify, b=notify)\n"
+    assert value_use_lines(text, "notify") == [
+        (3, "    on_commit(notify)"),
+        (4, "    run(a=notify, b=notify)"),
+        (4, "    run(a=notify, b=notify)"),
+    ]
+    assert value_use_lines("notify(order)\n", "notify") == []
