@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Iterable, List, Opt
 import libcst as cst
 
 from .evaluator import iter_children, path_of
+from .units import method_receiver
 
 if TYPE_CHECKING:  # pragma: no cover
     from .units import Unit
@@ -226,7 +227,7 @@ def _small(statement: cst.CSTNode, scopes: Scopes) -> Step:
     if isinstance(statement, cst.Assign):
         targets = [t.target for t in statement.targets]
         values = [statement.value]
-        popped = _method_called(statement.value, ("pop",))
+        popped = method_receiver(statement.value, ("pop",))
         if popped is not None:  # `x = d.pop("order")` changes `d`
             targets.append(popped)
     elif isinstance(statement, (cst.AnnAssign, cst.AugAssign)):
@@ -236,7 +237,7 @@ def _small(statement: cst.CSTNode, scopes: Scopes) -> Step:
         values = [statement.value]
         call = statement.value
         # `rows.append(row)`, `d.update(...)`, `d.pop(key)`: bind `rows`, `d` (see `Walker._Expr`)
-        changed = _method_called(call, ("append", "extend", "update", "pop"))
+        changed = method_receiver(call, ("append", "extend", "update", "pop"))
         if changed is not None:
             targets = [changed]
     elif isinstance(statement, (cst.Import, cst.ImportFrom)):
@@ -244,13 +245,6 @@ def _small(statement: cst.CSTNode, scopes: Scopes) -> Step:
     else:
         values = [statement]
     return _step(statement, values, targets, scopes)
-
-
-def _method_called(node: cst.CSTNode, methods: Tuple[str, ...]) -> Optional[cst.BaseExpression]:
-    """`x` of `x.method(...)` when the method is one of `methods`."""
-    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in methods:
-        return node.func.value
-    return None
 
 
 def _step(

@@ -126,6 +126,13 @@ def path_of(node: cst.CSTNode) -> Optional[str]:
     return None
 
 
+def method_receiver(node: cst.CSTNode, methods: Tuple[str, ...]) -> Optional[cst.BaseExpression]:
+    """`x` of a call `x.method(...)` whose method is one of `methods`; None for anything else."""
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in methods:
+        return node.func.value
+    return None
+
+
 # --- parsing -------------------------------------------------------------------------------------
 
 

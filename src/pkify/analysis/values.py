@@ -652,7 +652,7 @@ class Keywords(Value):
         first = args.first()
         if name in ("get", "pop") and first is not None:
             found = self.key(first.literal())
-            default = [a for a in args.items if a.keyword is None and not a.star][1:2]
+            default = args.positional()[1:2]
             if default and not isinstance(found, NoneValue):
                 # what a caller that leaves the key out gets: the default, not None
                 return Joined((found, default[0].value()))

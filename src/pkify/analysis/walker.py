@@ -18,6 +18,7 @@ from libcst.helpers import get_full_name_for_node
 
 from .evaluator import Env, Evaluator, iter_children, literal_of, path_of
 from .facts import WithItem
+from .units import method_receiver
 from .values import (
     NONE,
     UNKNOWN,
@@ -155,7 +156,7 @@ class Walker:
                 if call.func.attr.value == "extend":
                     item = item.iterate(self.state)
                 self.ev.assign(path, self.ev.force(self.ev.env[path]).appended(item))
-        elif isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "update":
+        elif isinstance(call, cst.Call) and method_receiver(call, ("update",)) is not None:
             self._update(call)
         self._popped(call)
         return self.ev.env
@@ -208,9 +209,11 @@ class Walker:
 
     def _popped(self, node: cst.BaseExpression) -> None:
         """`d.pop("order")` (as a statement or the value assigned): the key is gone after it."""
-        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "pop"):
+        receiver = method_receiver(node, ("pop",))
+        if receiver is None:
             return
-        path = self._dict_path(node.func.value)
+        assert isinstance(node, cst.Call)
+        path = self._dict_path(receiver)
         key = literal_of(node.args[0].value) if node.args and node.args[0].keyword is None else None
         if path is not None and isinstance(key, str):
             self.ev.assign(path, self.ev.force(self.ev.env[path]).without(key))
