@@ -13,7 +13,7 @@ import builtins
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple, Type, TypeVar
+from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple, Type, TypeVar
 
 import libcst as cst
 import libcst.matchers as matchers
@@ -734,7 +734,9 @@ class InferenceState:
             env[name] = found if found is not None else UNKNOWN
         if isinstance(params.star_arg, cst.Param):
             env[params.star_arg.name.value] = UNKNOWN
-        if params.star_kwarg is not None:
+        if params.star_kwarg is not None and bindings and params.star_kwarg.name.value in bindings:
+            env[params.star_kwarg.name.value] = bindings[params.star_kwarg.name.value]
+        elif params.star_kwarg is not None:
             # A receiver declared `(sender, **kwargs)` finds its instance in `kwargs["instance"]`.
             star = params.star_kwarg
             entries = tuple(
@@ -803,7 +805,7 @@ class InferenceState:
         located = self.function_unit(function)
         if located is None:
             return UNKNOWN
-        callbacks: Tuple[Tuple[Symbol, str], ...] = ()
+        callbacks: Tuple[Tuple[Symbol, str, Bindings], ...] = ()
         if self.passed_around(function):
             found_callbacks = self.callback_parameters(function)
             if found_callbacks is None:
@@ -849,8 +851,8 @@ class InferenceState:
                 self._inherited_callers(function, owner, finder)
                 if finder.gave_up:
                     return UNKNOWN
-            for holder, parameter in callbacks:
-                self._callback_callers(holder, parameter, finder)
+            for holder, parameter, bindings in callbacks:
+                self._callback_callers(holder, parameter, bindings, finder)
                 if finder.gave_up:
                     return UNKNOWN
         finally:
@@ -906,18 +908,19 @@ class InferenceState:
                 yield candidate
 
     @memoized(default=None)
-    def callback_parameters(self, function: Symbol) -> Optional[Tuple[Tuple[Symbol, str], ...]]:
+    def callback_parameters(self, function: Symbol) -> Optional[Tuple[Tuple[Symbol, str, Bindings], ...]]:
         """Where a function used as a value is called, when every such use hands it by keyword
         to a project function that does nothing with that parameter but call it and test it
         (`proxy(request, response_callback=_response_callback)`): those functions and
-        parameters, whose calls are its calls. None when any use is another (something pkify
-        does not see may call it)."""
+        parameters, whose calls are its calls, each with what the call that hands it passes
+        (the function calls it only in those calls: a URLconf routing to `proxy` passes no
+        callback). None when any use is another (something pkify does not see may call it)."""
         from .execution import walk_unit
 
         self.memo.note_read(EVERY_FILE)
         name = function.function_summary.name
         handed = re.compile(rf"(?<![\w.])\w+\s*=\s*(?:\w+\.)*{re.escape(name)}\s*(?:,|\)|$)")
-        found: Set[Tuple[Symbol, str]] = set()
+        found: List[Tuple[Symbol, str, Bindings]] = []
         for module in self._modules_near(function):
             source = self.text(module.path)
             uses = value_use_lines(source, name) if source is not None else []
@@ -947,7 +950,9 @@ class InferenceState:
                         and self._only_calls(called, arg.keyword.value)
                     ):
                         arguments[id(arg.value)] = evaluator.unit.line(arg.value)
-                        found.add((called, arg.keyword.value))
+                        handed = (called, arg.keyword.value, self._handing_bindings(evaluator, node, called))
+                        if handed not in found:
+                            found.append(handed)
 
             for unit in self.units_at(module, source or "", {number for number, _ in uses}):
                 recorder = Recorder(self, unit, calls=False)
@@ -956,7 +961,26 @@ class InferenceState:
                 walk_unit(self, unit, recorder)
             if sorted(arguments.values()) != sorted(number for number, _ in uses):
                 return None
-        return tuple(sorted(found, key=lambda pair: (pair[0].qualname, pair[1])))
+        return tuple(found)
+
+    def _handing_bindings(self, evaluator: Evaluator, node: cst.Call, called: Symbol) -> Bindings:
+        """What a call that hands a callback passes to the function it calls (nothing for
+        `Cls.method(obj, ...)`, whose arguments are shifted)."""
+        located = self.function_unit(called)
+        if located is None:
+            return ()
+        _, definition, owner = located
+        decorators = {_decorator_name(d) for d in definition.decorators}
+        bound = owner is not None and "staticmethod" not in decorators
+        func = node.func
+        if (
+            bound
+            and "classmethod" not in decorators
+            and isinstance(func, cst.Attribute)
+            and isinstance(evaluator.value(func.value), ClassValue)
+        ):
+            return ()
+        return _call_bindings(called, evaluator.args(node), bound, evaluator.force)
 
     def _only_calls(self, function: Symbol, parameter: str) -> bool:
         """Whether a function's body uses one of its parameters only by calling it or testing it
@@ -979,9 +1003,9 @@ class InferenceState:
                 return False
         return True
 
-    def _callback_callers(self, holder: Symbol, parameter: str, finder: "_CallSites") -> None:
+    def _callback_callers(self, holder: Symbol, parameter: str, bindings: Bindings, finder: "_CallSites") -> None:
         """The calls `parameter(...)` in a function that is handed the function as that
-        parameter (see `callback_parameters`)."""
+        parameter by a call that passes `bindings` (see `callback_parameters`)."""
         from .execution import walk_function
 
         located = self.function_unit(holder)
@@ -994,7 +1018,7 @@ class InferenceState:
         recorder.focus = Focus.of(unit, calling(frozenset({parameter})))
         finder.aliases = frozenset({parameter})
         try:
-            walk_function(self, unit, node, (), owner, holder.qualname, None, recorder)
+            walk_function(self, unit, node, (), owner, holder.qualname, None, recorder, bindings=dict(bindings))
         finally:
             finder.aliases = frozenset()
 
@@ -1125,6 +1149,47 @@ def _bindings(pending: Pending) -> Bindings:
     # An argument pkify cannot follow says nothing: the parameter is what its definition says
     # (its annotation, its callers).
     return tuple(sorted((name, value) for name, value in found.items() if value is not UNKNOWN))
+
+
+def _call_bindings(function: Symbol, args: Args, bound: bool, force: Callable[[Value], Value]) -> Bindings:
+    """What one call passes to each parameter of a project function (`bound`: the call gives
+    its first one implicitly), `**kwargs` included: a dict of the keywords no parameter names
+    and of the entries of the dicts it splats, when pkify reads every one of them. Nothing when
+    it splats `*args` (which parameters it fills cannot be told); a parameter it passes in a
+    way pkify cannot follow is left out (what its definition says)."""
+    params = function.function_summary.params
+    positional = [p.name for p in params if p.kind == "positional"][1 if bound else 0 :]
+    named = {p.name for p in params if p.kind in ("positional", "keyword")}
+    found: Dict[str, Value] = {}
+    extra: List[Entry] = []
+    every_key = True  # every keyword the call passes is known
+    index = 0
+    for arg in args.items:
+        if arg.star == "*":
+            return ()
+        if arg.star == "**":
+            splat = force(arg.value())
+            if not isinstance(splat, Mapping) or not splat.closed:
+                every_key = False
+            if isinstance(splat, Mapping):
+                for entry in splat.entries:
+                    if entry.key in named:
+                        found[entry.key] = entry.value
+                    else:
+                        extra.append(entry)
+        elif arg.keyword is None:
+            if index < len(positional):
+                found[positional[index]] = arg.value()
+            index += 1
+        elif arg.keyword in named:
+            found[arg.keyword] = arg.value()
+        else:
+            extra.append(Entry(arg.keyword, arg.value()))
+    star = next((p.name for p in params if p.kind == "varkw"), None)
+    if star is not None and every_key:
+        found[star] = Mapping(tuple(extra), closed=True)
+    forced = ((name, force(value)) for name, value in found.items())
+    return tuple(sorted((name, value) for name, value in forced if value is not UNKNOWN))
 
 
 def _assignments(statement: cst.CSTNode) -> List[Tuple[cst.BaseExpression, Optional[cst.BaseExpression]]]:

@@ -406,6 +406,11 @@ class Mapping(Value):
         assert isinstance(other, Mapping)
         if self is other:
             return self
+        # `kwargs = {} if not kwargs else kwargs`: the empty dict holds none of the other's keys
+        if self.is_empty() and other.entries:
+            return other
+        if other.is_empty() and self.entries:
+            return self
         if self.entries or other.entries:  # dicts written out: their nodes matter to a rewrite
             return UNKNOWN
         closed = self.closed and other.closed
