@@ -60,3 +60,24 @@ def test_any_of_looks_only_where_an_alternative_can_start():
 def test_a_hint_that_does_not_start_with_a_literal_character_is_refused():
     with pytest.raises(ValueError, match="literal character"):
         any_of(frozenset({r"(?:a|b)\(", r"\.delay\("}))
+
+
+@pytest.mark.parametrize(
+    "name, known_as",
+    [
+        ("django.contrib.gis.db.models.Model", "django.db.models.Model"),
+        ("django.contrib.gis.db.models.Manager", "django.db.models.Manager"),
+        ("django.contrib.gis.db.models.ForeignKey", "django.db.models.ForeignKey"),
+        # GeoDjango's own names stay its own
+        ("django.contrib.gis.db.models.PointField", "django.contrib.gis.db.models.PointField"),
+        ("django.contrib.gis.db.models.functions.Distance", "django.contrib.gis.db.models.functions.Distance"),
+        ("django.contrib.gis.db.models.Union", "django.contrib.gis.db.models.Union"),
+        ("django.contrib.gis.geos.Point", "django.contrib.gis.geos.Point"),
+    ],
+)
+def test_a_name_is_known_by_the_module_that_defines_it(name: str, known_as: str) -> None:
+    """GeoDjango's `models` re-exports Django's: the symbol index reads those names as Django's."""
+    from pkify.frameworks.hints import REEXPORTS
+    from pkify.project.index import SymbolIndex
+
+    assert SymbolIndex(REPO, [], REEXPORTS).resolve_qualname(name).qualname == known_as

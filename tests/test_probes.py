@@ -16,6 +16,7 @@ from pkify.project.probes import uses_as_value, value_use_lines
         "callback = self.notify\n",
         "on_commit(partial(helpers.notify, order))\n",
         "    return notify\n",
+        "from .helpers import (\n    notify,\n)\nHANDLERS = (\n    notify,\n)\n",  # after the import
     ],
 )
 def test_a_use_as_a_value(text: str) -> None:
@@ -33,6 +34,8 @@ def test_a_use_as_a_value(text: str) -> None:
         "renotify = notify_all = 1\nrenotify(notify_all)\n",  # other names that contain it
         "log('notify')\n",
         "send(notify=True)\n",
+        "from .helpers import (\n    notify,\n    remind,\n)\n",  # an import over several lines
+        "from .helpers import remind, \\\n    notify\n",
     ],
 )
 def test_not_a_use_as_a_value(text: str) -> None:

@@ -23,7 +23,7 @@ from .baseline import Baseline, BaselineError, coverage, fixed_message, relative
 from .diagnostics import Diagnostic, FileResult
 from .fix.apply import unified_diff, write_atomically
 from .fix.options import FixOptions
-from .frameworks.hints import HINT, SEND_HINT, SEND_METHODS
+from .frameworks.hints import HINT, REEXPORTS, SEND_HINT, SEND_METHODS
 from .project.cache import Cache
 from .project.files import SourceError, absolute, read_source
 from .project.noqa import NOQA_INLINE, silenced, without_noqa
@@ -67,7 +67,7 @@ def _newer_syntax(source: str, rejected: SyntaxError) -> ast.Module:
     return parse_with_libcst(source, rejected)
 
 
-READING = Reading(HINT, _newer_syntax, SEND_METHODS)
+READING = Reading(HINT, _newer_syntax, SEND_METHODS, REEXPORTS)
 
 
 class Session:

@@ -723,6 +723,9 @@ class InferenceState:
             if name == first:
                 continue
             found: Optional[Value] = bindings.get(name) if bindings else None
+            if found is LEFT_OUT:
+                assert param.default is not None
+                found = Evaluator(self, unit, Scope({})).value(param.default)
             if found is None and param.annotation is not None:
                 found = self.annotated(unit, param.annotation.annotation, name)
                 if found is None and SCALAR_ANNOTATION.match(unit.code(param.annotation.annotation)):
@@ -889,9 +892,23 @@ class InferenceState:
             # all of its text (see `project.probes`).
             used = uses_as_value(text, summary.name)
             self.memo.note_probe(probe_key(candidate.path, "uses-as-value", summary.name), "1" if used else "0")
-            if used:
+            if used and not self._uses_of_namesakes(candidate, text, function):
                 return True
         return False
+
+    def _uses_of_namesakes(self, module: ModuleSummary, text: str, function: Symbol) -> bool:
+        """Whether each use as a value of the function's name in the module is one of a namesake
+        in a module it imports (`tasks.notify.delay(...)` for a task named like the function)."""
+        self.memo.note_read(module.path)  # more than the probe's answer
+        name = function.function_summary.name
+        dotted = re.compile(rf"(?<![\w.])([A-Za-z_][\w.]*)\.{re.escape(name)}\b")
+
+        def namesake(match: "re.Match[str]") -> str:
+            found = self.index.resolve(module, f"{match[1]}.{name}")
+            other = found is not None and found != function and match[1].partition(".")[0] in module.imports
+            return f"{match[1]}._" if other else match[0]
+
+        return not any(uses_as_value(dotted.sub(namesake, line), name) for _, line in set(value_use_lines(text, name)))
 
     def _modules_near(self, function: Symbol) -> Iterator[ModuleSummary]:
         """The modules that may use a function as a value: those of its package (an AppConfig
@@ -1126,15 +1143,26 @@ class InferenceState:
 Bindings = Tuple[Tuple[str, Value], ...]
 
 
+@dataclass(frozen=True)
+class LeftOut(Value):
+    """Bound to a parameter with a default that the call does not pass: it has its default."""
+
+
+LEFT_OUT = LeftOut()
+
+
 def _bindings(pending: Pending) -> Bindings:
     """What a call passes to a project function, by parameter name (the implicit `self` or
-    `cls` of a method called on an object or class left out); nothing when it splats."""
+    `cls` of a method called on an object or class left out), LEFT_OUT for the parameters with
+    a default it does not pass; nothing when it splats."""
     args = pending.args.items
-    if not args or any(a.star for a in args):
+    if any(a.star for a in args):
         return ()
-    params = pending.function.function_summary.params
+    summary = pending.function.function_summary
+    params = summary.params
     positional = [p.name for p in params if p.kind == "positional"]
-    if pending.receiver is not UNKNOWN and positional:
+    static = any(isinstance(d, Ref) and d.name == "staticmethod" for d in summary.decorators)
+    if pending.receiver is not UNKNOWN and positional and not static:
         positional = positional[1:]
     named = {p.name for p in params if p.kind in ("positional", "keyword")}
     found: Dict[str, Value] = {}
@@ -1146,9 +1174,10 @@ def _bindings(pending: Pending) -> Bindings:
             index += 1
         elif arg.keyword in named:
             found[arg.keyword] = arg.value()
+    left_out = [(p.name, LEFT_OUT) for p in params if p.has_default and p.name in named and p.name not in found]
     # An argument pkify cannot follow says nothing: the parameter is what its definition says
     # (its annotation, its callers).
-    return tuple(sorted((name, value) for name, value in found.items() if value is not UNKNOWN))
+    return tuple(sorted([*((name, value) for name, value in found.items() if value is not UNKNOWN), *left_out]))
 
 
 def _call_bindings(function: Symbol, args: Args, bound: bool, force: Callable[[Value], Value]) -> Bindings:

@@ -8,6 +8,7 @@ import re
 from typing import AbstractSet, Pattern
 
 from .celery import names as celery
+from .django_orm import names as django_orm
 
 
 def _first_character(alternative: str) -> str:
@@ -31,3 +32,5 @@ HINT = any_of(celery.HINTS)
 SEND_HINT = any_of(celery.HINTS - celery.TASK_DEFINITION_HINTS)
 # A function that calls one of these on one of its parameters is a dispatch helper.
 SEND_METHODS = celery.TASK_METHODS
+# Library modules whose names are another's (the symbol index reads them as the other's).
+REEXPORTS = (django_orm.GIS_MODELS,)

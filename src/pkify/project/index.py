@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 from .memo import Memo, memoized
+from .project import Reexport
 from .summary import OTHER, AnnotationText, Call, ClassSummary, Expr, FunctionSummary, ModuleSummary, Ref, Sub
 
 SymbolNode = Union[ClassSummary, FunctionSummary, Expr, None]
@@ -73,8 +74,9 @@ def last(qualname: str) -> str:
 
 
 class SymbolIndex:
-    def __init__(self, root: Path, summaries: Iterable[ModuleSummary]) -> None:
+    def __init__(self, root: Path, summaries: Iterable[ModuleSummary], reexports: Tuple[Reexport, ...] = ()) -> None:
         self.root = root
+        self.reexports = reexports
         self.memo = Memo()
         self.by_path: Dict[str, ModuleSummary] = {}
         self.by_name: Dict[str, List[ModuleSummary]] = {}
@@ -165,6 +167,14 @@ class SymbolIndex:
                         return None
                     symbol = self.member(symbol, part)
                 return symbol
+        return self.external(qualname)
+
+    def external(self, qualname: str) -> Symbol:
+        """A name from outside the project, by the module that defines it (see `Reexport`)."""
+        for reexport in self.reexports:
+            canonical = reexport.canonical(qualname)
+            if canonical is not None:
+                return Symbol("external", canonical)
         return Symbol("external", qualname)
 
     @memoized(default=None)
@@ -172,7 +182,7 @@ class SymbolIndex:
         """`symbol.name`: a module's name, a class's method, nested class or class attribute; an
         attribute of an instance assigned at module level (`app = Celery()`, `app.Task`)."""
         if symbol.kind == "external":
-            return Symbol("external", f"{symbol.qualname}.{name}")
+            return self.external(f"{symbol.qualname}.{name}")
         if symbol.kind == "module":
             assert symbol.module is not None
             return self.lookup(symbol.module, name)

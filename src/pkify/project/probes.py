@@ -41,9 +41,14 @@ def value_use_lines(text: str, name: str) -> List[Tuple[int, str]]:
     return found
 
 
+# An import statement that goes on over several lines: `from x import (\n    a,\n    b,\n)`.
+CONTINUED_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]*(?:\([^)]*\)|(?:[^\n]*\\\n)+[^\n]*)", re.M)
+
+
 def _value_uses(text: str, name: str) -> Iterator[Tuple[int, str]]:
     """(offset, text) of each line that uses `name` as a value."""
     seen = set()
+    imports: Optional[List[Tuple[int, int]]] = None
     # `name\b`, the start checked by hand: a pattern that begins with `\b` is not searched for
     # by its first letters, twenty times slower over a large module.
     for match in re.finditer(rf"{re.escape(name)}\b", text):
@@ -58,6 +63,10 @@ def _value_uses(text: str, name: str) -> Iterator[Tuple[int, str]]:
         if line.lstrip().startswith(("def ", "async def ", "import ", "from ", "#")):
             continue
         if _value_use_count(line, name):
+            if imports is None:
+                imports = [m.span() for m in CONTINUED_IMPORT.finditer(text)]
+            if any(begin <= start < end for begin, end in imports):
+                continue  # a line of an import statement
             yield start, line
 
 

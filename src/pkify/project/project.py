@@ -42,6 +42,25 @@ NewerSyntaxReader = Callable[[str, SyntaxError], ast.Module]
 
 
 @dataclass(frozen=True)
+class Reexport:
+    """A library module that re-exports another's names as its own
+    (`django.contrib.gis.db.models` does `from django.db.models import *`): a name from it but
+    those it defines itself (`own`) is known by the module it comes from, so that a GeoDjango
+    `models.Model` is Django's."""
+
+    module: str
+    origin: str
+    own: FrozenSet[str] = frozenset()
+
+    def canonical(self, qualname: str) -> Optional[str]:
+        prefix = self.module + "."
+        if not qualname.startswith(prefix):
+            return None
+        rest = qualname[len(prefix) :]
+        return None if rest.partition(".")[0] in self.own else f"{self.origin}.{rest}"
+
+
+@dataclass(frozen=True)
 class Reading:
     """How files become summaries. `hint`: what a file that may send a task looks like (only
     such files are analysed; the framework plugins write it). `newer_syntax`: reads syntax that
@@ -52,6 +71,8 @@ class Reading:
     # Methods that send a task: a function that calls one on its own parameter is a dispatch
     # helper, and the files that call it are analysed as if they matched the hint.
     send_methods: FrozenSet[str] = frozenset()
+    # Library modules that re-export another's names (GeoDjango's `models`): see `Reexport`.
+    reexports: Tuple[Reexport, ...] = ()
 
 
 def parse_for_summary(source: str, reading: Reading) -> ast.Module:
@@ -251,7 +272,7 @@ class Project:
                 summaries = [cached[path] for path in self.files if path in cached]
             from .index import SymbolIndex
 
-            self._index = SymbolIndex(self.root, summaries)
+            self._index = SymbolIndex(self.root, summaries, self.reading.reexports)
         return self._index
 
     def summary(self, path: Path, source: str) -> "ModuleSummary":

@@ -3,6 +3,8 @@ resolved (never against the spelling at the call site alone)."""
 
 from __future__ import annotations
 
+from ...project.project import Reexport
+
 # --- Django models -------------------------------------------------------------------------------
 
 MODEL_ROOTS = frozenset(
@@ -16,6 +18,20 @@ MODEL_ROOTS = frozenset(
         "django.contrib.sessions.base_session.AbstractBaseSession",
         "django.contrib.sites.models.Site",
     }
+)
+
+# GeoDjango's `models` is Django's with geometry fields and aggregates of its own.
+GIS_MODELS = Reexport(
+    "django.contrib.gis.db.models",
+    "django.db.models",
+    frozenset(
+        {
+            "GeometryCollectionField", "GeometryField", "LineStringField", "MultiLineStringField",
+            "MultiPointField", "MultiPolygonField", "PointField", "PolygonField", "RasterField",
+            "Collect", "Extent", "Extent3D", "MakeLine", "Union",
+            "aggregates", "fields", "functions", "lookups", "proxy", "sql",
+        }
+    ),
 )
 
 # Django's own concrete models, with the relation fields a task argument could hop through.
