@@ -47,3 +47,26 @@ def test_values(path: Path) -> None:
     found = values_at(session.state, summary, source, set(expected))
     wrong = {line: (want, found.get(line)) for line, want in expected.items() if found.get(line) != want}
     assert not wrong, "\n".join(f"line {line}: expected {want}, inferred {got}" for line, (want, got) in sorted(wrong.items()))
+
+
+@pytest.mark.parametrize("others, reported", [(3, True), (149, False)])
+def test_a_function_called_on_too_many_lines_is_not_followed(tmp_path: Path, others: int, reported: bool) -> None:
+    """What every caller passes is read from at most CALLER_LINES lines that call the name (a
+    method named `save` is called everywhere, mostly on other objects): beyond, the parameter
+    stays unknown, even when few of those calls are its own."""
+    import inprocess
+    from small_project import MODELS, write
+
+    lines = "    notify(order)\n" * 2 + "    log.notify(order)\n" * others
+    write(
+        tmp_path,
+        {
+            "manage.py": "",
+            "shop/__init__.py": "",
+            "shop/models.py": MODELS,
+            "shop/helpers.py": "from .models import send_receipt\n\n\ndef notify(order):\n    send_receipt.delay(order)\n",
+            "shop/views.py": f"from .helpers import notify\nfrom .models import Order\n\n\ndef pay(pk, log):\n    order = Order.objects.get(pk=pk)\n{lines}",
+        },
+    )
+    result = inprocess.run(["check", "--no-cache", "."], cwd=tmp_path, text=True)
+    assert ("shop/helpers.py:5:24: CEL101" in result.stdout) is reported, result.stdout + result.stderr

@@ -93,6 +93,9 @@ KEY_NAME = re.compile(r"^(?:pk|id|pks|ids)$|_(?:id|pk|ids|pks)$")
 ASSIGNMENT_LINE = re.compile(r"\s*\w+\s+=\s")
 CALLER_DEPTH = 3  # callers of callers ... followed this deep
 CALLER_SITES = 60  # a function called from more places than this is not followed
+# ... nor is one whose name more lines than this call (a method named `save`): which of those
+# calls are its own would take walking every one
+CALLER_LINES = 150
 
 
 @dataclass(frozen=True)
@@ -613,6 +616,10 @@ class InferenceState:
             if self.index.has_ancestor(form.qualname, TYPED_DICTS):
                 return self.typed_dict(symbol, origin)
             return self.instance_of(form.qualname, origin)  # an instance of another project class
+        named = self.index.resolve_qualname(form.qualname) if form.qualname and not form.args else None
+        if named is not None and named.kind == "assignment":  # `User = get_user_model()`
+            found = self.symbol_value(named).instance(origin)
+            return found if found is not UNKNOWN else None
         return None
 
     def typed_dict(self, symbol: Symbol, origin: Origin) -> Value:
@@ -827,22 +834,26 @@ class InferenceState:
                 relatives.add(symbol.module.name)
             if self.index.class_method(cls, "__init__") == function:
                 called.add(last(cls))  # `Cls(...)`, and the subclasses that keep its `__init__`
+        sites: List[Tuple[ModuleSummary, str, Set[int]]] = []
+        for module in self.index.modules():
+            names = called if not constructor or module.name in relatives else called - {"__init__"}
+            if names.isdisjoint(module.call_names):
+                continue
+            source = self.text(module.path)
+            if source is None:
+                self.memo.note_read(module.path)
+                continue
+            # Which of its functions call the names (they are read next), not its whole text.
+            for called_name in names:
+                self.note_calls(module, called_name)
+            lines = self.call_lines(module)
+            sites.append((module, source, {line for name in names for line in lines.get(name, ())}))
+        if sum(len(hinted) for _, _, hinted in sites) > CALLER_LINES:
+            return UNKNOWN  # `save()`: too many calls to tell which are its own
         finder = _CallSites(self, function, definition, owner, name, frozenset(called))
         self._caller_depth += 1
         try:
-            for module in self.index.modules():
-                names = called if not constructor or module.name in relatives else called - {"__init__"}
-                if names.isdisjoint(module.call_names):
-                    continue
-                source = self.text(module.path)
-                if source is None:
-                    self.memo.note_read(module.path)
-                    continue
-                # Which of its functions call the names (they are read next), not its whole text.
-                for called_name in names:
-                    self.note_calls(module, called_name)
-                lines = self.call_lines(module)
-                hinted = {line for name in names for line in lines.get(name, ())}
+            for module, source, hinted in sites:
                 for unit in self.units_at(module, source, hinted):
                     recorder = Recorder(self, unit, calls=False)
                     recorder.on_call = finder.call
@@ -890,8 +901,8 @@ class InferenceState:
                 continue
             # What the answer depends on is whether the module uses the name as a value, not
             # all of its text (see `project.probes`).
-            used = uses_as_value(text, summary.name)
-            self.memo.note_probe(probe_key(candidate.path, "uses-as-value", summary.name), "1" if used else "0")
+            used = uses_as_value(text, _as_value(summary))
+            self.memo.note_probe(probe_key(candidate.path, "uses-as-value", _as_value(summary)), "1" if used else "0")
             if used and not self._uses_of_namesakes(candidate, text, function):
                 return True
         return False
@@ -908,7 +919,8 @@ class InferenceState:
             other = found is not None and found != function and match[1].partition(".")[0] in module.imports
             return f"{match[1]}._" if other else match[0]
 
-        return not any(uses_as_value(dotted.sub(namesake, line), name) for _, line in set(value_use_lines(text, name)))
+        used = _as_value(function.function_summary)
+        return not any(uses_as_value(dotted.sub(namesake, line), used) for _, line in set(value_use_lines(text, used)))
 
     def _modules_near(self, function: Symbol) -> Iterator[ModuleSummary]:
         """The modules that may use a function as a value: those of its package (an AppConfig
@@ -940,10 +952,10 @@ class InferenceState:
         found: List[Tuple[Symbol, str, Bindings]] = []
         for module in self._modules_near(function):
             source = self.text(module.path)
-            uses = value_use_lines(source, name) if source is not None else []
+            uses = value_use_lines(source, _as_value(function.function_summary)) if source is not None else []
             if not uses:
                 # what the answer depends on: that the module still does not use it as a value
-                self.memo.note_probe(probe_key(module.path, "uses-as-value", name), "0")
+                self.memo.note_probe(probe_key(module.path, "uses-as-value", _as_value(function.function_summary)), "0")
                 continue
             self.memo.note_read(module.path)
             if any(
@@ -1049,14 +1061,30 @@ class InferenceState:
         """The calls `self.name(...)` in the methods of the class's project ancestors, run on an
         instance of the class (a base view calling the `object_action` each subclass defines):
         walked with `self` an instance of the class, so that what they pass is what it is for
-        this class (`self.object_list` of this view's model)."""
+        this class (`self.object_list` of this view's model). And those of the classes a
+        subclass that keeps the method mixes in besides (`class Upload(AssetsAction,
+        TargetedView)`: `TargetedView.dispatch` calls `self.real_dispatch(request, target)` of
+        `AssetsAction`), run on an instance of that subclass."""
+        inherited = self.index.ancestry(owner)
+        self._callers_in_ancestors(function, owner, inherited[1:], finder)
+        for subclass in self.index.subclasses(owner):
+            if finder.gave_up:
+                return
+            if self.index.class_method(subclass, function.function_summary.name) != function:
+                continue
+            mixed_in = [a for a in self.index.ancestry(subclass)[1:] if a not in inherited]
+            self._callers_in_ancestors(function, subclass, mixed_in, finder)
+
+    def _callers_in_ancestors(self, function: Symbol, cls: str, ancestors: Sequence[str], finder: "_CallSites") -> None:
+        """The calls `self.name(...)` in the methods of these ancestors of `cls`, walked with
+        `self` an instance of `cls`."""
         from .execution import walk_function
 
         name = function.function_summary.name
         pattern = re.compile(rf"\bself\.{re.escape(name)}\s*\(")
         calls = re.compile(rf"\b{re.escape(name)}\s*\(")
         receiver: Optional[Value] = None
-        for ancestor in self.index.ancestry(owner)[1:]:
+        for ancestor in ancestors:
             symbol = self.index.class_symbol(ancestor)
             if symbol is None or symbol.module is None or name not in symbol.module.call_names:
                 continue
@@ -1075,7 +1103,7 @@ class InferenceState:
                     continue
                 unit, node, method_owner = located
                 if receiver is None:
-                    receiver = self.self_of(owner, Origin())
+                    receiver = self.self_of(cls, Origin())
                 recorder = Recorder(self, unit, calls=False)
                 recorder.on_call = finder.call
                 recorder.focus = Focus.of(unit, calling(frozenset({name})))
@@ -1453,6 +1481,12 @@ def _accepts(method: FunctionSummary, positional: int, keywords: FrozenSet[str])
         return False
     filled = {p.name for p in slots[:positional]}
     return all(p.has_default or p.name in filled or p.name in keywords for p in named)
+
+
+def _as_value(function: FunctionSummary) -> str:
+    """How a function is used as a value, for `uses_as_value`: a method only as an attribute
+    (`self.action`; a bare `action` is another name)."""
+    return "." + function.name if "." in function.qualname else function.name
 
 
 def _how(value: Value) -> str:

@@ -200,7 +200,12 @@ class QuerySet(Value):
         if self.model == other.model and self.what == other.what:
             return replace(self, maybe_none=maybe_none) if maybe_none != self.maybe_none else self
         what = self.what if self.what == other.what else "queryset"
-        return QuerySet(None, self.origin, what, maybe_none=maybe_none)
+        if self.model != other.model or "values queryset" in (self.what, other.what):
+            return QuerySet(None, self.origin, what, maybe_none=maybe_none)
+        # `qs = Order.objects` then `qs = qs.select_for_update()` on one path: Order's
+        queryset_class = self.queryset_class if self.queryset_class == other.queryset_class else None
+        manager_class = self.manager_class if self.manager_class == other.manager_class else None
+        return QuerySet(self.model, self.origin, what, queryset_class, manager_class, maybe_none=maybe_none)
 
     def or_none(self) -> Value:
         return replace(self, maybe_none=True)
