@@ -1099,7 +1099,7 @@ class InferenceState:
                     continue
                 member = self.index.member(symbol, method.name)
                 located = self.function_unit(member) if member is not None else None
-                if located is None:
+                if located is None or not self._runs_on(cls, member):
                     continue
                 unit, node, method_owner = located
                 if receiver is None:
@@ -1110,6 +1110,17 @@ class InferenceState:
                 walk_function(self, unit, node, (), method_owner, f"{ancestor}.{method.name}", receiver, recorder)
                 if finder.gave_up:
                     return
+
+    def _runs_on(self, cls: str, method: Optional[Symbol]) -> bool:
+        """Whether an ancestor's method runs on the class's objects: the class does not override
+        it, or the override may call it (`super()`, `Base.name(self, ...)`)."""
+        override = self.index.class_method(cls, method.function_summary.name) if method is not None else None
+        if override is None or override == method or override.module is None:
+            return True
+        summary = override.function_summary
+        self.note_region(override.module, summary.qualname)
+        text = "".join((self.source_lines(override.module.path) or ())[summary.start - 1 : summary.end])
+        return "super(" in text or f".{summary.name}(self" in text
 
     @memoized(default=frozenset())
     def dispatch_family(self, name: str, positional: int, keywords: FrozenSet[str]) -> FrozenSet[str]:
