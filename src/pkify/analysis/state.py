@@ -48,6 +48,7 @@ from .values import (
     ObjectValue,
     Origin,
     Parameter,
+    Sharpened,
     Pending,
     Scalar,
     Sequence as SequenceValue,
@@ -465,6 +466,8 @@ class InferenceState:
                     closed = closed and isinstance(inner, Mapping) and inner.closed
             entries += [Entry(a.keyword, a.value(), a.node, getattr(a, "arg", None)) for a in args.items if a.keyword]
             return Mapping(last_wins(entries), closed=closed)
+        if qualname == "type" and len(args.items) == 1 and positional:  # `type(x)` is `x.__class__`
+            return self.attribute(positional[0].value(), "__class__", origin)
         if qualname in ("str", "int", "len", "repr", "bool", "float", "hash", "id"):
             return Scalar()
         return UNKNOWN
@@ -737,6 +740,9 @@ class InferenceState:
                 found = self.annotated(unit, param.annotation.annotation, name)
                 if found is None and SCALAR_ANNOTATION.match(unit.code(param.annotation.annotation)):
                     found = UNKNOWN  # `service: str`: not a row, whatever its callers pass
+                if found is not None and found.leaves_model_open() and symbol is not None and name not in handed_on:
+                    origin = Origin(param, "every caller passes it to", f"{node.name.value}({name})")
+                    found = Sharpened(found, Parameter(symbol, name, origin))
             if found is None and name in roles:
                 found = _with_how(roles[name], Origin(param, _how(roles[name]), name))
             if found is None and symbol is not None and not KEY_NAME.search(name) and name not in handed_on:

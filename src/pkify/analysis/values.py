@@ -112,6 +112,10 @@ class Value:
         """A list of rows: an empty list joined with it is it (`rows = []` then appends)."""
         return False
 
+    def leaves_model_open(self) -> bool:
+        """Rows or a QuerySet of some model, not known which (`qs: QuerySet`)."""
+        return False
+
     def updated(self, entries: "Optional[Tuple[Entry, ...]]") -> "Value":
         """The dict this value is once `d[key] = v` / `d.update(...)` wrote these keys (None:
         keys pkify cannot read). Values that are not dicts stay as they are."""
@@ -627,6 +631,19 @@ class Parameter(Deferred):
 
     def resolve(self, state: "InferenceState") -> Value:
         return state.parameter_from_callers(self.function, self.name).with_origin(self.origin)
+
+
+@dataclass(frozen=True)
+class Sharpened(Deferred):
+    """A parameter whose annotation leaves the model open (`qs: QuerySet`): what every caller
+    passes when that is the same kind of value, of one model; else what the annotation says."""
+
+    annotated: Value = field(compare=False)
+    callers: Deferred = field(compare=False)
+
+    def resolve(self, state: "InferenceState") -> Value:
+        found = self.callers.resolve(state)
+        return found if type(found) is type(self.annotated) and not found.leaves_model_open() else self.annotated
 
 
 @dataclass(frozen=True)

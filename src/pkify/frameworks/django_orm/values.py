@@ -73,9 +73,14 @@ class Instance(Value):
     origin: Origin = field(compare=False)
     maybe_none: bool = field(default=False, compare=False)  # or None (a function's other return)
 
+    def leaves_model_open(self) -> bool:
+        return self.model is None
+
     def attribute(self, state: "InferenceState", name: str, origin: Origin) -> Value:
         if name.endswith("_id"):
             return Scalar(pk=True)
+        if name == "__class__" and self.model:  # `row.__class__.objects.get(pk=row.pk)`
+            return ModelClass(self.model)
         model = catalog(state).model(self.model) if self.model else None
         if model is None:
             return UNKNOWN
@@ -131,6 +136,9 @@ class QuerySet(Value):
     queryset_class: Optional[str] = None
     manager_class: Optional[str] = None
     maybe_none: bool = field(default=False, compare=False)
+
+    def leaves_model_open(self) -> bool:
+        return self.model is None
 
     def attribute(self, state: "InferenceState", name: str, origin: Origin) -> Value:
         if name == "model" and self.model:
@@ -221,6 +229,9 @@ class Instances(Value):
     model: Optional[str]
     origin: Origin = field(compare=False)
     maybe_none: bool = field(default=False, compare=False)
+
+    def leaves_model_open(self) -> bool:
+        return self.model is None
 
     def iterate(self, state: "InferenceState") -> Value:
         return Instance(self.model, replace(self.origin, how="an element of"))
