@@ -907,8 +907,8 @@ class InferenceState:
                 continue
             # What the answer depends on is whether the module uses the name as a value, not
             # all of its text (see `project.probes`).
-            used = uses_as_value(text, _as_value(summary))
-            self.memo.note_probe(probe_key(candidate.path, "uses-as-value", _as_value(summary)), "1" if used else "0")
+            used = uses_as_value(text, summary.name)
+            self.memo.note_probe(probe_key(candidate.path, "uses-as-value", summary.name), "1" if used else "0")
             if used and not self._uses_of_namesakes(candidate, text, function):
                 return True
         return False
@@ -925,8 +925,7 @@ class InferenceState:
             other = found is not None and found != function and match[1].partition(".")[0] in module.imports
             return f"{match[1]}._" if other else match[0]
 
-        used = _as_value(function.function_summary)
-        return not any(uses_as_value(dotted.sub(namesake, line), used) for _, line in set(value_use_lines(text, used)))
+        return not any(uses_as_value(dotted.sub(namesake, line), name) for _, line in set(value_use_lines(text, name)))
 
     def _modules_near(self, function: Symbol) -> Iterator[ModuleSummary]:
         """The modules that may use a function as a value: those of its package (an AppConfig
@@ -958,10 +957,10 @@ class InferenceState:
         found: List[Tuple[Symbol, str, Bindings]] = []
         for module in self._modules_near(function):
             source = self.text(module.path)
-            uses = value_use_lines(source, _as_value(function.function_summary)) if source is not None else []
+            uses = value_use_lines(source, name) if source is not None else []
             if not uses:
                 # what the answer depends on: that the module still does not use it as a value
-                self.memo.note_probe(probe_key(module.path, "uses-as-value", _as_value(function.function_summary)), "0")
+                self.memo.note_probe(probe_key(module.path, "uses-as-value", name), "0")
                 continue
             self.memo.note_read(module.path)
             if any(
@@ -1498,12 +1497,6 @@ def _accepts(method: FunctionSummary, positional: int, keywords: FrozenSet[str])
         return False
     filled = {p.name for p in slots[:positional]}
     return all(p.has_default or p.name in filled or p.name in keywords for p in named)
-
-
-def _as_value(function: FunctionSummary) -> str:
-    """How a function is used as a value, for `uses_as_value`: a method only as an attribute
-    (`self.action`; a bare `action` is another name)."""
-    return "." + function.name if "." in function.qualname else function.name
 
 
 def _how(value: Value) -> str:

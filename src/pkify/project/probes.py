@@ -27,7 +27,7 @@ SEPARATOR = "\0"
 def uses_as_value(text: str, name: str) -> bool:
     """Whether the text uses `name` (or `x.name`) other than by calling it or defining it:
     passed, assigned, returned, put in a container (lines of definitions, imports and comments
-    are not read). `.name`: only as an attribute (`self.name`; how a method is used)."""
+    are not read)."""
     return next(_value_uses(text, name), None) is not None
 
 
@@ -55,12 +55,10 @@ def _value_uses(text: str, name: str) -> Iterator[Tuple[int, str]]:
     """(offset, text) of each line that uses `name` as a value."""
     seen = set()
     skipped: Optional[List[Tuple[int, int]]] = None
-    attribute = name.startswith(".")
     # `name\b`, the start checked by hand: a pattern that begins with `\b` is not searched for
     # by its first letters, twenty times slower over a large module.
-    for match in re.finditer(rf"{re.escape(name.lstrip('.'))}\b", text):
-        before = text[match.start() - 1] if match.start() else ""
-        if before.isalnum() or before == "_" or (attribute and before != "."):
+    for match in re.finditer(rf"{re.escape(name)}\b", text):
+        if match.start() and (text[match.start() - 1].isalnum() or text[match.start() - 1] == "_"):
             continue
         start = text.rfind("\n", 0, match.start()) + 1
         if start in seen:
@@ -83,8 +81,7 @@ def _value_use_count(line: str, name: str) -> int:
     comment = COMMENT.match(line)
     if comment:
         line = comment[1]
-    start = r"(?<=\.)" if name.startswith(".") else r"(?<![\w])"
-    for found in re.finditer(rf"{start}{re.escape(name.lstrip('.'))}\b", line):
+    for found in re.finditer(rf"(?<![\w]){re.escape(name)}\b", line):
         after = line[found.end() :].lstrip()
         before = line[: found.start()].rstrip()
         if after.startswith("("):
