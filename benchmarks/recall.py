@@ -5,7 +5,8 @@ how many of the planted bugs `pkify check` reports.
     python benchmarks/recall.py [--corpus pretix weblate ...] [--json FILE] [--keep]
 
 The corpora are those of tests/corpus.py: by default RECALL_CORPUS (pretix, weblate, mayan,
-openwisp_controller, openwisp_monitoring, geonode); nautobot and saleor can be named.
+openwisp_controller, openwisp_monitoring, geonode); nautobot, saleor and RECALL_NAMED's (arches,
+misago, pretalx, allianceauth) can be named.
 
 pkify runs as `python -m pkify check --format json --no-cache --select CEL101,CEL102,CEL103 --root
 COPY COPY/PACKAGE` (the codes a planted bug makes; for a corpus that tests/corpus.py's LIBRARIES
@@ -423,7 +424,7 @@ def revision() -> str:
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", nargs="+", choices=sorted({**corpus.CORPUS, **corpus.RECALL_ONLY}),
+    parser.add_argument("--corpus", nargs="+", choices=sorted({**corpus.CORPUS, **corpus.RECALL_ONLY, **corpus.RECALL_NAMED}),
                         default=list(corpus.RECALL_CORPUS), metavar="NAME",
                         help=f"corpora from tests/corpus.py (default: {' '.join(corpus.RECALL_CORPUS)})")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every result to FILE as JSON")

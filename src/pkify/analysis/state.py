@@ -48,11 +48,11 @@ from .values import (
     ObjectValue,
     Origin,
     Parameter,
-    Sharpened,
     Pending,
     Scalar,
     Sequence as SequenceValue,
     SetValue,
+    Sharpened,
     LibraryInstance,
     Value,
     join_assigned,
@@ -1205,8 +1205,7 @@ def _bindings(pending: Pending) -> Bindings:
     summary = pending.function.function_summary
     params = summary.params
     positional = [p.name for p in params if p.kind == "positional"]
-    static = any(isinstance(d, Ref) and d.name == "staticmethod" for d in summary.decorators)
-    if pending.receiver is not UNKNOWN and positional and not static:
+    if pending.receiver is not UNKNOWN and positional and not _static(summary):
         positional = positional[1:]
     named = {p.name for p in params if p.kind in ("positional", "keyword")}
     found: Dict[str, Value] = {}
@@ -1488,8 +1487,7 @@ def _accepts(method: FunctionSummary, positional: int, keywords: FrozenSet[str])
     keywords: each keyword one of its parameters, each parameter without a default given (a
     delegating `execute(self, context, workflow_instance)` is not what
     `backend.execute(context=context)` calls)."""
-    static = any(isinstance(d, Ref) and d.name == "staticmethod" for d in method.decorators)
-    named = [p for p in method.params if p.kind in ("positional", "keyword")][0 if static else 1 :]
+    named = [p for p in method.params if p.kind in ("positional", "keyword")][0 if _static(method) else 1 :]
     if not keywords <= {p.name for p in named}:
         return False
     slots = [p for p in named if p.kind == "positional"]
@@ -1497,6 +1495,11 @@ def _accepts(method: FunctionSummary, positional: int, keywords: FrozenSet[str])
         return False
     filled = {p.name for p in slots[:positional]}
     return all(p.has_default or p.name in filled or p.name in keywords for p in named)
+
+
+def _static(function: FunctionSummary) -> bool:
+    """A static method: called on an object or a class, it is given no first argument."""
+    return any(isinstance(d, Ref) and d.name == "staticmethod" for d in function.decorators)
 
 
 def _how(value: Value) -> str:
