@@ -1203,21 +1203,10 @@ def _bindings(pending: Pending) -> Bindings:
     if any(a.star for a in args):
         return ()
     summary = pending.function.function_summary
-    params = summary.params
-    positional = [p.name for p in params if p.kind == "positional"]
-    if pending.receiver is not UNKNOWN and positional and not _static(summary):
-        positional = positional[1:]
-    named = {p.name for p in params if p.kind in ("positional", "keyword")}
-    found: Dict[str, Value] = {}
-    index = 0
-    for arg in args:
-        if arg.keyword is None:
-            if index < len(positional):
-                found[positional[index]] = arg.value()
-            index += 1
-        elif arg.keyword in named:
-            found[arg.keyword] = arg.value()
-    left_out = [(p.name, LEFT_OUT) for p in params if p.has_default and p.name in named and p.name not in found]
+    bound = pending.receiver is not UNKNOWN and not _static(summary)
+    found, _ = _matched(summary, args, bound)
+    named = _named(summary)
+    left_out = [(p.name, LEFT_OUT) for p in summary.params if p.has_default and p.name in named and p.name not in found]
     # An argument pkify cannot follow says nothing: the parameter is what its definition says
     # (its annotation, its callers).
     return tuple(sorted([*((name, value) for name, value in found.items() if value is not UNKNOWN), *left_out]))
@@ -1229,39 +1218,54 @@ def _call_bindings(function: Symbol, args: Args, bound: bool, force: Callable[[V
     and of the entries of the dicts it splats, when pkify reads every one of them. Nothing when
     it splats `*args` (which parameters it fills cannot be told); a parameter it passes in a
     way pkify cannot follow is left out (what its definition says)."""
-    params = function.function_summary.params
-    positional = [p.name for p in params if p.kind == "positional"][1 if bound else 0 :]
-    named = {p.name for p in params if p.kind in ("positional", "keyword")}
-    found: Dict[str, Value] = {}
-    extra: List[Entry] = []
+    if any(a.star == "*" for a in args.items):
+        return ()
+    summary = function.function_summary
+    found, unnamed = _matched(summary, args.items, bound)
+    extra = [Entry(arg.keyword, arg.value()) for arg in unnamed]
     every_key = True  # every keyword the call passes is known
-    index = 0
     for arg in args.items:
-        if arg.star == "*":
-            return ()
         if arg.star == "**":
             splat = force(arg.value())
             if not isinstance(splat, Mapping) or not splat.closed:
                 every_key = False
-            if isinstance(splat, Mapping):
-                for entry in splat.entries:
-                    if entry.key in named:
-                        found[entry.key] = entry.value
-                    else:
-                        extra.append(entry)
-        elif arg.keyword is None:
+            for entry in splat.entries if isinstance(splat, Mapping) else ():
+                if entry.key in _named(summary):
+                    found[entry.key] = entry.value
+                else:
+                    extra.append(entry)
+    star = next((p.name for p in summary.params if p.kind == "varkw"), None)
+    if star is not None and every_key:
+        found[star] = Mapping(tuple(extra), closed=True)
+    forced = ((name, force(value)) for name, value in found.items())
+    return tuple(sorted((name, value) for name, value in forced if value is not UNKNOWN))
+
+
+def _named(function: FunctionSummary) -> Set[str]:
+    """The parameters a call can pass by keyword."""
+    return {p.name for p in function.params if p.kind in ("positional", "keyword")}
+
+
+def _matched(function: FunctionSummary, args: Sequence[Arg], bound: bool) -> Tuple[Dict[str, Value], List[Arg]]:
+    """What the arguments of a call that are not splats pass, by parameter name (`bound`: the
+    call gives the first one implicitly), and the keyword arguments no parameter names."""
+    positional = [p.name for p in function.params if p.kind == "positional"][1 if bound else 0 :]
+    named = _named(function)
+    found: Dict[str, Value] = {}
+    unnamed: List[Arg] = []
+    index = 0
+    for arg in args:
+        if arg.star:
+            continue
+        if arg.keyword is None:
             if index < len(positional):
                 found[positional[index]] = arg.value()
             index += 1
         elif arg.keyword in named:
             found[arg.keyword] = arg.value()
         else:
-            extra.append(Entry(arg.keyword, arg.value()))
-    star = next((p.name for p in params if p.kind == "varkw"), None)
-    if star is not None and every_key:
-        found[star] = Mapping(tuple(extra), closed=True)
-    forced = ((name, force(value)) for name, value in found.items())
-    return tuple(sorted((name, value) for name, value in forced if value is not UNKNOWN))
+            unnamed.append(arg)
+    return found, unnamed
 
 
 def _assignments(statement: cst.CSTNode) -> List[Tuple[cst.BaseExpression, Optional[cst.BaseExpression]]]:
