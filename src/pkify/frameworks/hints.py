@@ -1,6 +1,8 @@
-"""The pattern a file must match to be analysed at all: files without a match hold no call the
-plugins record, and are never parsed with libcst. Built from the plugins' hints (Celery's one
-list of task methods), without loading the plugins (a test checks that it is theirs)."""
+"""What the project layer reads of the frameworks without loading the plugins. The pattern a
+file must match to be analysed at all: files without a match hold no call the plugins record,
+and are never parsed with libcst; built from the plugins' hints (Celery's one list of task
+methods; a test checks that it is theirs). And the library modules whose names are another's
+(GeoDjango's `models`), for the symbol index."""
 
 from __future__ import annotations
 

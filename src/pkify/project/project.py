@@ -62,9 +62,10 @@ class Reexport:
 
 @dataclass(frozen=True)
 class Reading:
-    """How files become summaries. `hint`: what a file that may send a task looks like (only
-    such files are analysed; the framework plugins write it). `newer_syntax`: reads syntax that
-    the running Python's `ast` rejects (the analysis layer can, with libcst)."""
+    """How files become summaries, and how the index reads library names (`reexports`).
+    `hint`: what a file that may send a task looks like (only such files are analysed; the
+    framework plugins write it). `newer_syntax`: reads syntax that the running Python's `ast`
+    rejects (the analysis layer can, with libcst)."""
 
     hint: Pattern[str]
     newer_syntax: Optional[NewerSyntaxReader] = None
