@@ -6,7 +6,8 @@ Their code is never committed.
 
 CORPUS is what the corpus tests (tests/test_corpus.py) and benchmarks/run.py run over.
 RECALL_ONLY adds applications that only benchmarks/recall.py measures, and RECALL_CORPUS is its
-default list; RECALL_NAMED, applications it measures when they are named. A corpus is named after the top-level package that pkify checks.
+default list; RECALL_NAMED, applications it measures when they are named. A corpus is named after
+the top-level package that pkify checks.
 """
 
 from __future__ import annotations

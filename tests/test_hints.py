@@ -1,5 +1,6 @@
-"""The hint: which files are analysed at all. Its fast form must match exactly where the plain
-alternation of the plugins' hints matches."""
+"""What the project layer reads of the frameworks: the hint, which files are analysed at all (its
+fast form must match exactly where the plain alternation of the plugins' hints matches), and the
+library modules whose names are another's."""
 
 from __future__ import annotations
 

@@ -36,6 +36,7 @@ def test_a_use_as_a_value(text: str) -> None:
         "send(notify=True)\n",
         "from .helpers import (\n    notify,\n    remind,\n)\n",  # an import over several lines
         "from .helpers import remind, \\\n    notify\n",
+        "if view.notify == 'create':\n    pass\n",  # compared: nothing calls it from there
     ],
 )
 def test_not_a_use_as_a_value(text: str) -> None:

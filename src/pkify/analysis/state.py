@@ -1000,16 +1000,12 @@ class InferenceState:
     def _handing_bindings(self, evaluator: Evaluator, node: cst.Call, called: Symbol) -> Bindings:
         """What a call that hands a callback passes to the function it calls (nothing for
         `Cls.method(obj, ...)`, whose arguments are shifted)."""
-        located = self.function_unit(called)
-        if located is None:
-            return ()
-        _, definition, owner = located
-        decorators = {_decorator_name(d) for d in definition.decorators}
-        bound = owner is not None and "staticmethod" not in decorators
+        summary = called.function_summary
+        bound = "." in summary.qualname and not _decorated(summary, "staticmethod")  # a method's self or cls
         func = node.func
         if (
             bound
-            and "classmethod" not in decorators
+            and not _decorated(summary, "classmethod")
             and isinstance(func, cst.Attribute)
             and isinstance(evaluator.value(func.value), ClassValue)
         ):
@@ -1203,7 +1199,7 @@ def _bindings(pending: Pending) -> Bindings:
     if any(a.star for a in args):
         return ()
     summary = pending.function.function_summary
-    bound = pending.receiver is not UNKNOWN and not _static(summary)
+    bound = pending.receiver is not UNKNOWN and not _decorated(summary, "staticmethod")
     found, _ = _matched(summary, args, bound)
     named = _named(summary)
     left_out = [(p.name, LEFT_OUT) for p in summary.params if p.has_default and p.name in named and p.name not in found]
@@ -1491,7 +1487,8 @@ def _accepts(method: FunctionSummary, positional: int, keywords: FrozenSet[str])
     keywords: each keyword one of its parameters, each parameter without a default given (a
     delegating `execute(self, context, workflow_instance)` is not what
     `backend.execute(context=context)` calls)."""
-    named = [p for p in method.params if p.kind in ("positional", "keyword")][0 if _static(method) else 1 :]
+    first = 0 if _decorated(method, "staticmethod") else 1  # a method's self or cls is given
+    named = [p for p in method.params if p.kind in ("positional", "keyword")][first:]
     if not keywords <= {p.name for p in named}:
         return False
     slots = [p for p in named if p.kind == "positional"]
@@ -1501,9 +1498,10 @@ def _accepts(method: FunctionSummary, positional: int, keywords: FrozenSet[str])
     return all(p.has_default or p.name in filled or p.name in keywords for p in named)
 
 
-def _static(function: FunctionSummary) -> bool:
-    """A static method: called on an object or a class, it is given no first argument."""
-    return any(isinstance(d, Ref) and d.name == "staticmethod" for d in function.decorators)
+def _decorated(function: FunctionSummary, name: str) -> bool:
+    """Whether a function is decorated with `name` (`staticmethod`: called on an object or a
+    class, it is given no first argument)."""
+    return any(isinstance(d, Ref) and d.name == name for d in function.decorators)
 
 
 def _how(value: Value) -> str:
