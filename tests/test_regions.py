@@ -4,11 +4,23 @@ changes, and where the lines of the others move (see `project.regions`)."""
 from __future__ import annotations
 
 import ast
+import re
 
 from pkify.diagnostics import Diagnostic, line_ref
 from pkify.project.cache import digest
-from pkify.project.regions import MODULE, call_regions, line_mapping, region_at, regions_of, split_lines
-from pkify.project.summary import CALLED_NAME, summarise
+from pkify.project.regions import (
+    MODULE,
+    call_regions,
+    called_lines,
+    called_names,
+    line_mapping,
+    region_at,
+    regions_of,
+    split_lines,
+)
+from pkify.project.summary import summarise
+
+HINT = re.compile(r"\w+\(")
 
 SOURCE = """\
 import os
@@ -31,7 +43,7 @@ TAIL = first([1])
 
 
 def regions(source: str):
-    summary = summarise(ast.parse(source), "shop.views", "views.py", False, source, CALLED_NAME)
+    summary = summarise(ast.parse(source), "shop.views", "views.py", False, source, HINT)
     return regions_of(summary, split_lines(source), digest)
 
 
@@ -62,8 +74,33 @@ def test_lines_move_with_the_regions_above_them() -> None:
 
 def test_which_functions_call_a_name() -> None:
     found, _ = regions(SOURCE)
-    assert call_regions(SOURCE, found, "first", CALLED_NAME) == "<module> Views.second"
-    assert call_regions(SOURCE, found, "print", CALLED_NAME) == ""
+    assert call_regions(SOURCE, found, "first") == "<module> Views.second"
+    assert call_regions(SOURCE, found, "print") == ""
+
+
+CALLS = """\
+def send(order):
+    notify(order)
+class Receipt(Base): pass
+undef_x = x.refresh (
+    order)
+total = sum\t(
+    2x(1), _private(3), é1(4), naïve(5))
+if classy(order): deliver(order); deliver(order)
+"""
+
+
+def test_the_names_a_text_calls_are_read_backwards_from_each_parenthesis() -> None:
+    """What the forward pattern finds (every `name(` but `def name(` and `class Name(`), with
+    its line: the names of calls broken before `(`, of methods, of names that merely begin with
+    `def`/`class`; not a word that starts with a digit or a letter outside ASCII."""
+    forward = re.compile(r"\b(?<!def )(?<!class )([A-Za-z_]\w*)\s*\(")
+    expected = [(CALLS.count("\n", 0, m.start()) + 1, m[1]) for m in forward.finditer(CALLS)]
+    assert called_lines(CALLS) == expected == [
+        (2, "notify"), (4, "refresh"), (6, "sum"), (7, "_private"), (7, "naïve"), (8, "classy"), (8, "deliver"),
+        (8, "deliver"),
+    ]
+    assert called_names(CALLS) == {name for _, name in expected}
 
 
 def test_lines_are_counted_as_python_counts_them() -> None:
@@ -84,7 +121,7 @@ def test_a_function_after_a_form_feed_is_read_where_python_counts_it() -> None:
     """Old modules separate sections with a form feed (`^L`): `str.splitlines` makes two lines
     of it where Python counts one, and a function below would be read one line off."""
     source = "def first():\n    pass\n\x0c\ndef second(order):\n    order.save()\n    return order\n"
-    summary = summarise(ast.parse(source), "shop.views", "views.py", False, source, CALLED_NAME)
+    summary = summarise(ast.parse(source), "shop.views", "views.py", False, source, HINT)
     assert summary.functions["second"].returns_value
     found, _ = regions(source)
     assert [(name, start, end) for name, start, end, _ in found] == [("first", 1, 2), ("second", 4, 6)]

@@ -16,17 +16,16 @@ from pathlib import Path
 from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple, Type, TypeVar
 
 import libcst as cst
-import libcst.matchers as matchers
 
 from ..project.files import SourceError, read_source
 from ..settings import Settings
 from ..project.index import Symbol, SymbolIndex, last
 from ..project.memo import memoized
 from ..project.probes import probe_key, uses_as_value, value_use_lines
-from ..project.regions import match_lines, region_spans, regions_holding, split_lines
+from ..project.regions import called_lines, region_spans, regions_holding, split_lines
 from ..project.project import EVERY_FILE
-from ..project.summary import CALLED_NAME, Call, Const, FunctionSummary, ModuleSummary, Ref, Str
-from .evaluator import BUILTIN_CONTAINERS, SELF, Env, Evaluator, Scope, path_of
+from ..project.summary import Call, Const, FunctionSummary, ModuleSummary, Ref, Str
+from .evaluator import BUILTIN_CONTAINERS, SELF, Env, Evaluator, Scope, iter_children, path_of
 from .facts import Recorder
 from .focus import Focus, calling, making_facts
 from .plugin import Plugin
@@ -887,8 +886,8 @@ class InferenceState:
         name(`): where to look for a function's callers, read once per module."""
         source = self.text(module.path) or ""  # the caller notes what it depends on
         found: Dict[str, List[int]] = {}
-        for line, match in match_lines(source, CALLED_NAME):
-            found.setdefault(match[1], []).append(line)
+        for line, name in called_lines(source):
+            found.setdefault(name, []).append(line)
         return {name: tuple(lines) for name, lines in found.items()}
 
     @memoized(default=True)
@@ -1023,7 +1022,7 @@ class InferenceState:
         if parameter not in {p.name.value for p in [*params.posonly_params, *params.params, *params.kwonly_params]}:
             return False
         parents = unit.parents()
-        for used in matchers.findall(node.body, matchers.Name(parameter)):
+        for used in _names(node.body, parameter):
             child, parent = used, parents.get(used)
             if isinstance(parent, cst.Call) and parent.func is child:
                 continue
@@ -1496,6 +1495,17 @@ def _accepts(method: FunctionSummary, positional: int, keywords: FrozenSet[str])
         return False
     filled = {p.name for p in slots[:positional]}
     return all(p.has_default or p.name in filled or p.name in keywords for p in named)
+
+
+def _names(node: cst.CSTNode, name: str) -> Iterator[cst.Name]:
+    """Every `Name` node spelled `name` under `node` (attribute names and keywords included).
+    Walked by hand: `libcst.matchers` would cost a third of a second to import."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name) and current.value == name:
+            yield current
+        stack.extend(iter_children(current))
 
 
 def _decorated(function: FunctionSummary, name: str) -> bool:

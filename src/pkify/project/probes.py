@@ -94,10 +94,8 @@ def _region(file: "FileEntry", text: Callable[[], Optional[str]], qualname: str)
 
 
 def _call_regions(file: "FileEntry", text: Callable[[], Optional[str]], name: str) -> Optional[str]:
-    from .summary import CALLED_NAME
-
     source = text()
-    return None if source is None else call_regions(source, file.regions, name, CALLED_NAME)
+    return None if source is None else call_regions(source, file.regions, name)
 
 
 def _uses_as_value(file: "FileEntry", text: Callable[[], Optional[str]], name: str) -> Optional[str]:

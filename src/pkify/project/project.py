@@ -15,7 +15,19 @@ import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from stat import S_ISREG
-from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Pattern, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Callable,
+    Dict,
+    FrozenSet,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Pattern,
+    Sequence,
+    Tuple,
+)
 
 from ..diagnostics import Diagnostic
 from ..settings import Settings
@@ -23,6 +35,7 @@ from .cache import Cache, FileEntry, Read, ResultEntry, digest, stat_key
 from .files import Excluder, SourceError, absolute, decode_source, library_files, module_name, read_source, walk_python_files
 from .parallel import in_parallel
 from .probes import answer, parse_probe, text_of
+from .regions import match_lines
 
 if TYPE_CHECKING:  # pragma: no cover
     from .index import SymbolIndex
@@ -91,13 +104,16 @@ def parse_for_summary(source: str, reading: Reading) -> ast.Module:
     return reading.newer_syntax(source, rejected)
 
 
-def summarise_file(path: Path, reading: Reading, source: Optional[str] = None) -> "ModuleSummary":
+def summarise_file(
+    path: Path, reading: Reading, source: Optional[str] = None, hinted: Optional[Sequence[int]] = None
+) -> "ModuleSummary":
+    """`hinted`: the lines that match the reading's hint, when the caller has them."""
     from .summary import summarise
 
     source = read_source(path) if source is None else source
     tree = parse_for_summary(source, reading)
     name, is_package = module_name(path)
-    return summarise(tree, name, str(path), is_package, source, reading.hint)
+    return summarise(tree, name, str(path), is_package, source, reading.hint, hinted)
 
 
 def describe_error(error: BaseException) -> str:
@@ -129,7 +145,8 @@ def summarise_entry(
         return replace(previous, stat=stat_key(stat)), None
     try:
         source = decode_source(data)
-        summary = summarise_file(path, reading, source)
+        hinted = [line for line, _ in match_lines(source, reading.hint)]
+        summary = summarise_file(path, reading, source, hinted)
     except SourceError as error:
         return FileEntry(stat_key(stat), content, "", str(error), False), None
     except Exception as error:  # a bug: the file is left out of the index and reported when checked
@@ -143,7 +160,7 @@ def summarise_entry(
         content,
         digest(declarations(summary).encode()),
         None,
-        bool(reading.hint.search(source)),
+        bool(hinted),
         " " + " ".join(sorted(summary.call_names)) + " ",
         dispatchers(summary, reading.send_methods),
         regions,
