@@ -33,6 +33,9 @@ class Plugin:
     # Regular expressions, alternatives of the pattern a file must match to be analysed at all
     # (`\.delay\(`): files without any are never parsed with libcst.
     hints: FrozenSet[str] = frozenset()
+    # Members every object of the framework's classes has (a model's `save`, `pk`): an object
+    # that has one may be of any of them (see `InferenceState.parameter_from_uses`).
+    common_members: FrozenSet[str] = frozenset()
 
     def __init__(self, state: "InferenceState") -> None:
         self.state = state

@@ -32,6 +32,7 @@ from .plugin import Plugin
 from .units import Fragment, Unit, cut, fragments, parse_module
 from .values import (
     NONE,
+    NOT_CALLED,
     UNKNOWN,
     Arg,
     Args,
@@ -823,8 +824,8 @@ class InferenceState:
         callbacks: Tuple[Tuple[Symbol, str, Bindings], ...] = ()
         if self.passed_around(function):
             found_callbacks = self.callback_parameters(function)
-            if found_callbacks is None:
-                return UNKNOWN
+            if found_callbacks is None:  # called where pkify does not see
+                return NOT_CALLED
             callbacks = found_callbacks
         _, definition, owner = located
         called = {summary.name}
@@ -876,9 +877,49 @@ class InferenceState:
                     return UNKNOWN
         finally:
             self._caller_depth -= 1
-        if not finder.values or any(v is UNKNOWN for v in finder.values):
+        if not finder.values:
+            return NOT_CALLED
+        if any(v is UNKNOWN for v in finder.values):
             return UNKNOWN
         return join_returns(finder.values)
+
+    @memoized(default=UNKNOWN)
+    def parameter_from_uses(self, function: Symbol, name: str) -> Value:
+        """What a parameter no call pkify sees tells is, from the members the function reads off
+        it: an object of the one family of project classes (a class and its subclasses) that
+        declares one of them (`instance.set_missing_info()`), when no other project class
+        declares that member, the family declares every other member read off it that a
+        project class declares, and a plugin says what an object of the family is (a row).
+        A member every object of a framework has (a model's `save`) tells nothing; nor does a
+        parameter the function binds again."""
+        located = self.function_unit(function)
+        if located is None:
+            return UNKNOWN
+        index = self.index
+        common = frozenset().union(*(plugin.common_members for plugin in self.plugins))
+        declaring = index.classes_declaring()
+        declared = []  # (member, where it is read, the classes that declare it)
+        for member, node in _members_read(located[1], name):
+            classes = declaring.get(member, ())
+            if classes and member not in common and not member.startswith("__"):
+                declared.append((member, node, classes))
+        root: Optional[str] = None
+        evidence: Optional[cst.Attribute] = None
+        for member, node, classes in declared:  # the family, by its most derived class
+            roots = [c for c in classes if not any(a in classes for a in index.ancestry(c)[1:])]
+            if len(roots) == 1 and roots[0] != root and (root is None or root in index.ancestry(roots[0])):
+                root, evidence = roots[0], node
+        if root is None or evidence is None:
+            return UNKNOWN
+        for member, _, classes in declared:  # and every member read is the family's
+            if index.class_member(root, member) is None and not any(root in index.ancestry(c) for c in classes):
+                return UNKNOWN
+        origin = Origin(evidence, f"no call of `{function.function_summary.name}` pkify sees; only `{last(root)}` declares")
+        for plugin in self.plugins:
+            value = plugin.instance_value(root, origin)
+            if value is not None:
+                return value
+        return UNKNOWN
 
     @memoized(default={})
     def call_lines(self, module: ModuleSummary) -> Dict[str, Tuple[int, ...]]:
@@ -1023,7 +1064,8 @@ class InferenceState:
             return False
         parents = unit.parents()
         for used in _names(node.body, parameter):
-            child, parent = used, parents.get(used)
+            child: cst.CSTNode = used
+            parent = parents.get(used)
             if isinstance(parent, cst.Call) and parent.func is child:
                 continue
             while isinstance(parent, (cst.BooleanOperation, cst.UnaryOperation, cst.Comparison, cst.ComparisonTarget)):
@@ -1495,6 +1537,40 @@ def _accepts(method: FunctionSummary, positional: int, keywords: FrozenSet[str])
         return False
     filled = {p.name for p in slots[:positional]}
     return all(p.has_default or p.name in filled or p.name in keywords for p in named)
+
+
+_BINDING_FIELDS = (
+    (cst.AssignTarget, "target"),
+    (cst.AnnAssign, "target"),
+    (cst.AugAssign, "target"),
+    (cst.For, "target"),
+    (cst.CompFor, "target"),
+    (cst.AsName, "name"),
+    (cst.NamedExpr, "target"),
+    (cst.Del, "target"),
+    (cst.Param, "name"),
+    (cst.FunctionDef, "name"),
+    (cst.ClassDef, "name"),
+)
+
+
+def _members_read(function: cst.FunctionDef, name: str) -> Tuple[Tuple[str, cst.Attribute], ...]:
+    """The members a function's body reads off one of its parameters (`name.member`), each with
+    where it is first read; none when the body binds the name again (an assignment, a loop, a
+    nested function's parameter, `global`)."""
+    found: Dict[str, cst.Attribute] = {}
+    stack: List[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        for kind, field_name in _BINDING_FIELDS:
+            if isinstance(node, kind) and any(True for _ in _names(getattr(node, field_name), name)):
+                return ()
+        if isinstance(node, (cst.Global, cst.Nonlocal)) and any(n.name.value == name for n in node.names):
+            return ()
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == name:
+            found.setdefault(node.attr.value, node)
+        stack.extend(iter_children(node))
+    return tuple(sorted(found.items(), key=lambda item: item[0]))
 
 
 def _names(node: cst.CSTNode, name: str) -> Iterator[cst.Name]:

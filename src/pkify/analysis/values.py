@@ -200,6 +200,10 @@ class Unknown(Value):
 
 
 UNKNOWN = Unknown()
+# What `InferenceState.parameter_from_callers` answers when it sees no call of the function at
+# all (nothing calls it, or only code pkify does not read): unknown, and a `Parameter` then asks
+# what the function reads off it (`InferenceState.parameter_from_uses`).
+NOT_CALLED = Unknown()
 
 
 @dataclass(frozen=True)
@@ -623,14 +627,18 @@ class AttributeOf(Deferred):
 @dataclass(frozen=True)
 class Parameter(Deferred):
     """A parameter of a project function that nothing at its definition tells: what its callers
-    pass (`InferenceState.parameter_from_callers`)."""
+    pass (`InferenceState.parameter_from_callers`); when pkify sees no call of the function,
+    what the function reads off it (`InferenceState.parameter_from_uses`)."""
 
     function: "Symbol" = field(compare=False)
     name: str = field(compare=False)
     origin: Origin = field(compare=False)
 
     def resolve(self, state: "InferenceState") -> Value:
-        return state.parameter_from_callers(self.function, self.name).with_origin(self.origin)
+        found = state.parameter_from_callers(self.function, self.name)
+        if found is NOT_CALLED:
+            return state.parameter_from_uses(self.function, self.name)
+        return found.with_origin(self.origin)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import ast
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Set, Tuple, Union
 
 from .memo import Memo, memoized
 from .project import Reexport
@@ -334,6 +334,18 @@ class SymbolIndex:
                     if ancestor != cls:
                         found.setdefault(ancestor, []).append(cls)
         return {ancestor: tuple(sorted(set(classes))) for ancestor, classes in found.items()}
+
+    @memoized(default={})
+    def classes_declaring(self) -> Dict[str, Tuple[str, ...]]:
+        """Member name -> the project classes that declare it: a method, a class-body name (a
+        field) or an attribute their methods assign (`self.order = ...`)."""
+        found: Dict[str, Set[str]] = {}
+        for module in self.modules():
+            for local, cls in module.classes.items():
+                qualname = f"{module.name}.{local}"
+                for name in (*cls.methods, *cls.attributes, *cls.annotations, *cls.attribute_writes):
+                    found.setdefault(name, set()).add(qualname)
+        return {name: tuple(sorted(classes)) for name, classes in found.items()}
 
     @memoized(default={})
     def methods_named(self) -> Dict[str, Tuple[Symbol, ...]]:

@@ -156,6 +156,15 @@ INSTANCE_METHODS = frozenset(
     | {"get_for_model", "get_for_id", "get_current", "create_user", "create_superuser"}
     | {"get_by_natural_key", "acreate_user", "acreate_superuser"}
 )
+# What every model instance has from `django.db.models.Model` (and what a project's models
+# commonly override): reading one off an object tells nothing of its model.
+MODEL_MEMBERS = frozenset(
+    {"pk", "id", "objects", "_meta", "_state", "DoesNotExist", "MultipleObjectsReturned", "Meta"}
+    | {"save", "save_base", "delete", "refresh_from_db", "clean", "clean_fields", "full_clean"}
+    | {"validate_unique", "validate_constraints", "get_deferred_fields", "serializable_value"}
+    | {"from_db", "check", "get_absolute_url", "natural_key", "asave", "adelete", "arefresh_from_db"}
+    | {"__str__", "__repr__", "__init__", "__eq__", "__hash__"}
+)
 INSTANCE_AND_FLAG_METHODS = frozenset({"get_or_create", "update_or_create", "aget_or_create", "aupdate_or_create"})
 QUERYSET_METHODS = frozenset(
     {

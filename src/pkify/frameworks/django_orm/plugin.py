@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 class DjangoORM(Plugin):
     transparent_decorators = frozenset({"django.utils.functional.cached_property", "django.db.transaction.atomic"})
+    common_members = names.MODEL_MEMBERS
 
     def __init__(self, state) -> None:
         super().__init__(state)
