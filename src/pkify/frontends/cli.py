@@ -42,7 +42,7 @@ from ..project.files import (
     read_source,
     walk_python_files,
 )
-from ..project.parallel import with_deep_stack
+from ..project.parallel import FEW_COLLECTIONS, project_loaded, with_deep_stack
 from ..project.regions import split_lines
 from ..settings import SERIALIZERS, ConfigError, Settings, parse_per_file_ignores, resolve, split_list
 from . import reporters
@@ -166,7 +166,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "rule":
             status = _rule(args.code)
         else:
-            _collect_garbage_for_one_run()
+            gc.set_threshold(*FEW_COLLECTIONS)  # for the whole run
             status = with_deep_stack(_fix if args.command == "fix" else _check, args)
         sys.stdout.flush()  # here, not at exit, where a closed pipe could no longer be caught
         return status
@@ -177,21 +177,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)  # what is still buffered goes nowhere
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_FINDINGS
-
-
-def _collect_garbage_for_one_run() -> None:
-    """A run makes many objects that live to its end (a summary of every module, then syntax
-    trees, values and answers): Python's cyclic collector, run every 700 allocations, walks them
-    again and again (a sixth of a cold run on pretix). It runs far less often here, as in mypy
-    (`gc.set_threshold(200 * 1000, 30, 30)`), and the summaries are frozen once loaded
-    (`_project_loaded`)."""
-    gc.set_threshold(200_000, 30, 30)
-
-
-def _project_loaded() -> None:
-    """The project's summaries stay to the end of the run: the collector need not look at them
-    again, nor touch their pages in forked workers (`gc.freeze`)."""
-    gc.freeze()
 
 
 def _named_paths(raws: Sequence[str]) -> Optional[List[Path]]:
@@ -237,7 +222,7 @@ def _fix(args: argparse.Namespace) -> int:
     jobs = args.jobs or os.cpu_count() or 1
     for root, paths in named.items():
         session = Session.open(root, _settings(root, args), use_cache=not args.no_cache, jobs=jobs)
-        _project_loaded()
+        project_loaded()
         try:
             plan = session.plan_fix(paths, options, jobs)
         except Exception as error:  # a bug in pkify: nothing is written
@@ -388,7 +373,7 @@ def _check(args: argparse.Namespace) -> int:
     for root, files in groups.items():
         settings = settings_for(root)
         session = Session.open(root, settings, use_cache=not args.no_cache, jobs=jobs, files=walked.get(root))
-        _project_loaded()
+        project_loaded()
         excluder = Excluder(settings.excludes, root)
         on_disk = []
         for order, file, display, source, walked_from in files:

@@ -33,7 +33,7 @@ from ..api import (
 )
 from ..diagnostics import FileResult
 from ..project.files import Excluder, absolute, find_root, walk_python_files
-from ..project.parallel import with_deep_stack
+from ..project.parallel import few_collections, project_loaded, with_deep_stack
 from ..settings import SERIALIZERS, ConfigError, Settings, check_serializer, parse_per_file_ignores, resolve
 
 _sessions: Dict[Tuple[Path, Tuple], Session] = {}
@@ -112,7 +112,8 @@ class Plugin:
             raise ExecutionError(f"pkify: {error}") from None
         cls.overrides = overrides
         if cls.enabled:
-            cls._check_ahead(options)
+            with few_collections():
+                cls._check_ahead(options)
 
     @classmethod
     def _check_ahead(cls, options) -> None:
@@ -160,6 +161,7 @@ class Plugin:
                 raise ExecutionError(f"pkify: {error}") from None
             _sessions[key] = Session.open(root, settings, jobs=jobs)
             _sessions[key].save()
+            project_loaded()
         return _sessions[key]
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
