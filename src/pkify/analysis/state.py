@@ -885,11 +885,11 @@ class InferenceState:
 
     @memoized(default=UNKNOWN)
     def parameter_from_uses(self, function: Symbol, name: str) -> Value:
-        """What a parameter no call pkify sees tells is, from the members the function reads off
-        it: an object of the one family of project classes (a class and its subclasses) that
-        declares one of them (`instance.set_missing_info()`), when no other project class
-        declares that member, the family declares every other member read off it that a
-        project class declares, and a plugin says what an object of the family is (a row).
+        """What a parameter no call pkify sees tells is, from the members the function reads or
+        sets on it: an object of the one family of project classes (a class and its subclasses)
+        that declares one of them (`instance.set_missing_info()`), when no other project class
+        declares that member, the family declares every other member used on it that a project
+        class declares, and a plugin says what an object of the family is (a row).
         A member every object of a framework has (a model's `save`) tells nothing; nor does a
         parameter the function binds again."""
         located = self.function_unit(function)
@@ -914,7 +914,8 @@ class InferenceState:
         for member, _, classes in declared:  # and every member read is the family's
             if index.class_member(root, member) is None and not any(root in index.ancestry(c) for c in classes):
                 return UNKNOWN
-        origin = Origin(evidence, f"no call of `{function.function_summary.name}` pkify sees; only `{last(root)}` declares")
+        called = function.function_summary.name
+        origin = Origin(evidence, f"no call of `{called}` pkify sees; only `{last(root)}` declares")
         for plugin in self.plugins:
             value = plugin.instance_value(root, origin)
             if value is not None:
@@ -1555,15 +1556,15 @@ _BINDING_FIELDS = (
 
 
 def _members_read(function: cst.FunctionDef, name: str) -> Tuple[Tuple[str, cst.Attribute], ...]:
-    """The members a function's body reads off one of its parameters (`name.member`), each with
-    where it is first read; none when the body binds the name again (an assignment, a loop, a
-    nested function's parameter, `global`)."""
+    """The members a function's body reads or sets on one of its parameters (`name.member`),
+    each with where it is first used; none when the body binds the name again (an assignment,
+    a loop, a nested function's parameter, `global`)."""
     found: Dict[str, cst.Attribute] = {}
     stack: List[cst.CSTNode] = [function.body]
     while stack:
         node = stack.pop()
         for kind, field_name in _BINDING_FIELDS:
-            if isinstance(node, kind) and any(True for _ in _names(getattr(node, field_name), name)):
+            if isinstance(node, kind) and _binds(getattr(node, field_name), name):
                 return ()
         if isinstance(node, (cst.Global, cst.Nonlocal)) and any(n.name.value == name for n in node.names):
             return ()
@@ -1571,6 +1572,16 @@ def _members_read(function: cst.FunctionDef, name: str) -> Tuple[Tuple[str, cst.
             found.setdefault(node.attr.value, node)
         stack.extend(iter_children(node))
     return tuple(sorted(found.items(), key=lambda item: item[0]))
+
+
+def _binds(target: Optional[cst.CSTNode], name: str) -> bool:
+    """Whether an assignment's target binds `name` (`name = ...`, `a, *name = ...`; not
+    `name.x = ...` nor `name[0] = ...`)."""
+    if isinstance(target, cst.Name):
+        return target.value == name
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return any(_binds(element.value, name) for element in target.elements)
+    return False
 
 
 def _names(node: cst.CSTNode, name: str) -> Iterator[cst.Name]:
