@@ -12,6 +12,7 @@ import libcst as cst
 
 from pkify.analysis.focus import Focus, calling, making_facts
 from pkify.analysis.units import Unit
+from pkify.project.regions import match_lines
 from pkify.project.summary import ModuleSummary, summarise
 from pkify.project.project import dispatchers
 from pkify.frameworks.celery import names
@@ -111,7 +112,8 @@ def test_facts_follow_local_aliases_and_the_returns_of_tasks() -> None:
 
 def _summary(code: str) -> ModuleSummary:
     source = textwrap.dedent(code)
-    return summarise(ast.parse(source), "shop.helpers", "shop/helpers.py", False, source, re.compile(r"\.\w+\("))
+    hinted = [line for line, _ in match_lines(source, re.compile(r"\.\w+\("))]
+    return summarise(ast.parse(source), "shop.helpers", "shop/helpers.py", False, source, hinted)
 
 
 def test_dispatch_helpers_send_a_task_a_parameter_holds() -> None:

@@ -14,6 +14,7 @@ from pkify.project.regions import (
     called_lines,
     called_names,
     line_mapping,
+    match_lines,
     region_at,
     regions_of,
     split_lines,
@@ -42,9 +43,13 @@ TAIL = first([1])
 """
 
 
+def summarised(source: str):
+    hinted = [line for line, _ in match_lines(source, HINT)]
+    return summarise(ast.parse(source), "shop.views", "views.py", False, source, hinted)
+
+
 def regions(source: str):
-    summary = summarise(ast.parse(source), "shop.views", "views.py", False, source, HINT)
-    return regions_of(summary, split_lines(source), digest)
+    return regions_of(summarised(source), split_lines(source), digest)
 
 
 def test_regions_are_the_functions_and_methods_decorators_included() -> None:
@@ -121,7 +126,7 @@ def test_a_function_after_a_form_feed_is_read_where_python_counts_it() -> None:
     """Old modules separate sections with a form feed (`^L`): `str.splitlines` makes two lines
     of it where Python counts one, and a function below would be read one line off."""
     source = "def first():\n    pass\n\x0c\ndef second(order):\n    order.save()\n    return order\n"
-    summary = summarise(ast.parse(source), "shop.views", "views.py", False, source, HINT)
+    summary = summarised(source)
     assert summary.functions["second"].returns_value
     found, _ = regions(source)
     assert [(name, start, end) for name, start, end, _ in found] == [("first", 1, 2), ("second", 4, 6)]

@@ -113,7 +113,9 @@ def summarise_file(
     source = read_source(path) if source is None else source
     tree = parse_for_summary(source, reading)
     name, is_package = module_name(path)
-    return summarise(tree, name, str(path), is_package, source, reading.hint, hinted)
+    if hinted is None:
+        hinted = [line for line, _ in match_lines(source, reading.hint)]
+    return summarise(tree, name, str(path), is_package, source, hinted)
 
 
 def describe_error(error: BaseException) -> str:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Pattern, Sequence, Set, Tuple, Union
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
 
-from .regions import called_names, match_lines, split_lines
+from .regions import called_names, split_lines
 
 # An expression, in the small form the index reads (typed, immutable, cheap to pickle).
 
@@ -610,13 +610,12 @@ def summarise(
     path: str,
     is_package: bool,
     source: str = "",
-    hint: Optional[Pattern[str]] = None,
-    hinted: Optional[Sequence[int]] = None,
+    hinted: Sequence[int] = (),
 ) -> ModuleSummary:
     """`source`, when given, lets files without `connect(` or `register(` skip the walk over
-    every call (the slowest part, and rarely needed). `hint`: what a line that may send a task
-    looks like; the functions that hold one have their calls on parameters read. `hinted`: the
-    lines it matches, when the caller has them already."""
+    every call (the slowest part, and rarely needed). `hinted`: the lines that look like they
+    may send a task (that match the reading's hint); the functions that hold one have their
+    calls on parameters read."""
     summary = ModuleSummary(name=name, path=path, is_package=is_package)
     calls = not source or "connect(" in source or "register(" in source or "add_to_class(" in source
     collector = _Collector(summary, source)
@@ -624,10 +623,7 @@ def summarise(
     calls = calls or collector.routes
     collector.scan_requests = not source or "request" in source
     collector.scan_setattr = not source or "setattr" in source
-    if hinted is not None:
-        collector.hint_lines = list(hinted)
-    elif hint is not None and source:
-        collector.hint_lines = [line for line, _ in match_lines(source, hint)]
+    collector.hint_lines = list(hinted)
     collector.module(tree, calls)
     summary.call_names = called_names(source) if source else frozenset()
     if source and "DJANGO_SETTINGS_MODULE" in source:
