@@ -347,7 +347,7 @@ def _makes(func) -> Optional[Expr]:
     once (`signal = Signal(...)`, `return signal`); None when they differ or it is not a call."""
     made: Dict[str, Optional[ast.AST]] = {}
     returns: List[ast.AST] = []
-    for node in _statements(func.body, nested=False):  # statements only: no expression holds one
+    for node in _body_statements(func.body)[0]:  # statements only: no expression holds one
         if isinstance(node, ast.Return):
             if node.value is None:
                 return None
@@ -462,7 +462,8 @@ class _Collector:
                 self.import_(stmt)
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.summary.functions[stmt.name] = function_summary(stmt, "", self.lines, self.hinted(stmt))
-                self.request_writes(stmt, stmt.name)
+                if self.scan_requests:
+                    self.request_writes(stmt.name, _body_statements(stmt.body))
             elif isinstance(stmt, ast.ClassDef):
                 self.class_(stmt, "")
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
@@ -528,8 +529,9 @@ class _Collector:
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 cls.methods[stmt.name] = function_summary(stmt, qualname + ".", self.lines, self.hinted(stmt))
-                self.attribute_writes(cls, stmt)
-                self.request_writes(stmt, f"{qualname}.{stmt.name}")
+                statements = _body_statements(stmt.body)
+                self.attribute_writes(cls, stmt, statements[0])
+                self.request_writes(f"{qualname}.{stmt.name}", statements)
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
                 for name, value in _assign_targets(stmt):
                     cls.attributes[name] = expr(value)
@@ -545,27 +547,30 @@ class _Collector:
                 else:
                     self.class_(stmt, qualname + ".")
 
-    def attribute_writes(self, cls: ClassSummary, method) -> None:
-        """`self.name = ...` in a method (its first parameter, whatever it is called)."""
+    def attribute_writes(self, cls: ClassSummary, method, statements: List[ast.AST]) -> None:
+        """`self.name = ...` in a method (its first parameter, whatever it is called), among its
+        own `statements` (not those of functions nested in it)."""
         params = [*method.args.posonlyargs, *method.args.args]
         if not params or any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in method.decorator_list):
             return
         first = params[0].arg
-        for target in [*_assigned(method.body, nested=False), *_grown(method.body)]:
+        for target in [*_assigned(statements), *_grown(statements)]:
             if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == first:
                 writers = cls.attribute_writes.get(target.attr, ())
                 if method.name not in writers:
                     cls.attribute_writes[target.attr] = (*writers, method.name)
 
-    def request_writes(self, function, qualname: str) -> None:
-        """`request.name = ...`, `self.request.name = ...`, `setattr(request, "name", ...)`."""
+    def request_writes(self, qualname: str, statements: Tuple[List[ast.AST], List[ast.AST]]) -> None:
+        """`request.name = ...`, `self.request.name = ...`, `setattr(request, "name", ...)` in a
+        function's `statements` (its own, and those of functions nested in it)."""
         if not self.scan_requests:
             return
         found = set()
-        for target in _assigned(function.body, nested=True):
+        every = [*statements[0], *statements[1]]
+        for target in _assigned(every):
             if isinstance(target, ast.Attribute) and _is_request(target.value):
                 found.add(target.attr)
-        for call in _setattr_calls(function.body) if self.scan_setattr else ():
+        for call in _setattr_calls(every) if self.scan_setattr else ():
             if len(call.args) == 3 and _is_request(call.args[0]):
                 name = call.args[1]
                 if isinstance(name, ast.Constant) and isinstance(name.value, str):
@@ -635,26 +640,28 @@ def summarise(
 _SETTINGS_MODULE = re.compile(r"""["']DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
 
 
-def _statements(body, nested: bool):
-    """Every statement of a body, those of nested blocks included (and of nested functions and
-    classes when `nested`)."""
-    stack = list(body)
+def _body_statements(body) -> Tuple[List[ast.AST], List[ast.AST]]:
+    """Every statement of a body, those of nested blocks included, in one walk: (its own, those
+    of the functions and classes defined in it)."""
+    own: List[ast.AST] = []
+    nested: List[ast.AST] = []
+    stack = [(statement, own) for statement in body]
     while stack:
-        statement = stack.pop()
-        yield statement
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not nested:
-            continue
+        statement, into = stack.pop()
+        into.append(statement)
+        inner = nested if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else into
         for name in ("body", "orelse", "finalbody", "handlers"):
-            inner = getattr(statement, name, None)
-            if isinstance(inner, list):
-                stack.extend(inner)
+            block = getattr(statement, name, None)
+            if isinstance(block, list):
+                stack.extend((s, inner) for s in block)
         for case in getattr(statement, "cases", ()) or ():
-            stack.extend(case.body)
+            stack.extend((s, inner) for s in case.body)
+    return own, nested
 
 
-def _assigned(body, nested: bool):
-    """The targets of the assignments in a body (unpacked from tuples and lists)."""
-    for statement in _statements(body, nested):
+def _assigned(statements: List[ast.AST]):
+    """The targets of the assignments among `statements` (unpacked from tuples and lists)."""
+    for statement in statements:
         if isinstance(statement, ast.Assign):
             targets = list(statement.targets)
         elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
@@ -674,7 +681,7 @@ def _assigned_once(body) -> Dict[str, ast.expr]:
     values."""
     values: Dict[str, ast.expr] = {}
     counts: Dict[str, int] = {}
-    for statement in _statements(body, nested=False):
+    for statement in _body_statements(body)[0]:
         targets = statement.targets if isinstance(statement, ast.Assign) else []
         if isinstance(statement, (ast.AnnAssign, ast.AugAssign, ast.For, ast.With)):
             targets = [statement.target] if not isinstance(statement, ast.With) else []
@@ -691,9 +698,9 @@ ROUTES = frozenset({"path", "re_path", "url"})  # django.urls (and django.conf.u
 GROWING_METHODS = ("append", "extend", "add", "update")
 
 
-def _grown(body):
-    """The containers a body adds to (`self.rows.append(row)`, `self.rows += more`)."""
-    for statement in _statements(body, nested=False):
+def _grown(statements: List[ast.AST]):
+    """The containers `statements` add to (`self.rows.append(row)`, `self.rows += more`)."""
+    for statement in statements:
         if isinstance(statement, ast.AugAssign) and isinstance(statement.op, ast.Add):
             yield statement.target
         elif (
@@ -705,8 +712,8 @@ def _grown(body):
             yield statement.value.func.value
 
 
-def _setattr_calls(body):
-    for statement in _statements(body, nested=True):
+def _setattr_calls(statements: List[ast.AST]):
+    for statement in statements:
         if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
             func = statement.value.func
             if isinstance(func, ast.Name) and func.id == "setattr":
