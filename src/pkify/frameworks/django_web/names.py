@@ -127,7 +127,7 @@ ADMIN_OBJ_METHODS = frozenset(
     {"save_model", "delete_model", "response_add", "response_change", "log_addition", "log_change", "log_deletion"}
 )
 # ModelAdmin methods whose `form` parameter is the bound ModelForm of the object.
-ADMIN_FORM_METHODS = frozenset({"save_model", "save_related", "save_form"})
+ADMIN_FORM_METHODS = frozenset({"save_model", "save_related", "save_form", "save_formset"})
 
 # --- Transactions around requests -------------------------------------------------------------
 
