@@ -112,8 +112,8 @@ def test_facts_follow_local_aliases_and_the_returns_of_tasks() -> None:
 
 def _summary(code: str) -> ModuleSummary:
     source = textwrap.dedent(code)
-    hinted = [line for line, _ in match_lines(source, re.compile(r"\.\w+\("))]
-    return summarise(ast.parse(source), "shop.helpers", "shop/helpers.py", False, source, hinted)
+    hint_lines = [line for line, _ in match_lines(source, re.compile(r"\.\w+\("))]
+    return summarise(ast.parse(source), "shop.helpers", "shop/helpers.py", False, source, hint_lines)
 
 
 def test_dispatch_helpers_send_a_task_a_parameter_holds() -> None:

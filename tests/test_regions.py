@@ -44,8 +44,8 @@ TAIL = first([1])
 
 
 def summarised(source: str):
-    hinted = [line for line, _ in match_lines(source, HINT)]
-    return summarise(ast.parse(source), "shop.views", "views.py", False, source, hinted)
+    hint_lines = [line for line, _ in match_lines(source, HINT)]
+    return summarise(ast.parse(source), "shop.views", "views.py", False, source, hint_lines)
 
 
 def regions(source: str):

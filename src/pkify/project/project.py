@@ -105,17 +105,17 @@ def parse_for_summary(source: str, reading: Reading) -> ast.Module:
 
 
 def summarise_file(
-    path: Path, reading: Reading, source: Optional[str] = None, hinted: Optional[Sequence[int]] = None
+    path: Path, reading: Reading, source: Optional[str] = None, hint_lines: Optional[Sequence[int]] = None
 ) -> "ModuleSummary":
-    """`hinted`: the lines that match the reading's hint, when the caller has them."""
+    """`hint_lines`: the lines that match the reading's hint, when the caller has them."""
     from .summary import summarise
 
     source = read_source(path) if source is None else source
     tree = parse_for_summary(source, reading)
     name, is_package = module_name(path)
-    if hinted is None:
-        hinted = [line for line, _ in match_lines(source, reading.hint)]
-    return summarise(tree, name, str(path), is_package, source, hinted)
+    if hint_lines is None:
+        hint_lines = [line for line, _ in match_lines(source, reading.hint)]
+    return summarise(tree, name, str(path), is_package, source, hint_lines)
 
 
 def describe_error(error: BaseException) -> str:
@@ -147,8 +147,8 @@ def summarise_entry(
         return replace(previous, stat=stat_key(stat)), None
     try:
         source = decode_source(data)
-        hinted = [line for line, _ in match_lines(source, reading.hint)]
-        summary = summarise_file(path, reading, source, hinted)
+        hint_lines = [line for line, _ in match_lines(source, reading.hint)]
+        summary = summarise_file(path, reading, source, hint_lines)
     except SourceError as error:
         return FileEntry(stat_key(stat), content, "", str(error), False), None
     except Exception as error:  # a bug: the file is left out of the index and reported when checked
@@ -162,7 +162,7 @@ def summarise_entry(
         content,
         digest(declarations(summary).encode()),
         None,
-        bool(hinted),
+        bool(hint_lines),
         " " + " ".join(sorted(summary.call_names)) + " ",
         dispatchers(summary, reading.send_methods),
         regions,

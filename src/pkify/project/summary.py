@@ -615,10 +615,10 @@ def summarise(
     path: str,
     is_package: bool,
     source: str = "",
-    hinted: Sequence[int] = (),
+    hint_lines: Sequence[int] = (),
 ) -> ModuleSummary:
     """`source`, when given, lets files without `connect(` or `register(` skip the walk over
-    every call (the slowest part, and rarely needed). `hinted`: the lines that look like they
+    every call (the slowest part, and rarely needed). `hint_lines`: the lines that look like they
     may send a task (that match the reading's hint); the functions that hold one have their
     calls on parameters read."""
     summary = ModuleSummary(name=name, path=path, is_package=is_package)
@@ -628,7 +628,7 @@ def summarise(
     calls = calls or collector.routes
     collector.scan_requests = not source or "request" in source
     collector.scan_setattr = not source or "setattr" in source
-    collector.hint_lines = list(hinted)
+    collector.hint_lines = list(hint_lines)
     collector.module(tree, calls)
     summary.call_names = called_names(source) if source else frozenset()
     if source and "DJANGO_SETTINGS_MODULE" in source:
