@@ -317,6 +317,41 @@ def test_a_callback_kept_elsewhere_later_is_seen(callers: Path, cache_dir: Path)
     assert check(callers).returncode == 0, "run() keeps the callback now instead of calling it"
 
 
+def test_a_member_another_class_comes_to_declare_is_seen(project: Path, cache_dir: Path) -> None:
+    """A parameter nothing calls is a row of the one model that declares a member used on it
+    (`InferenceState.parameter_from_uses`): a class in another file that comes to declare that
+    member too makes it unknown again on a warm run, and taking the class away brings it back."""
+    models = project / "shop" / "models.py"
+    models.write_text(MODELS.replace("    number = models.CharField(max_length=20)\n", ORDER_METHOD))
+    (project / "shop" / "handlers.py").write_text(HANDLER)
+    other = project / "shop" / "reports.py"
+    other.write_text("TITLE = 'reports'\n")
+    assert "handlers.py:6:24: CEL101" in check(project).stdout
+    other.write_text("class Report:\n    def recount_lines(self):\n        pass\n")
+    touch(other)
+    assert "handlers.py" not in check(project).stdout, "Report declares recount_lines too"
+    other.write_text("TITLE = 'reports'\n")
+    touch(other)
+    assert "handlers.py:6:24: CEL101" in check(project).stdout
+
+
+ORDER_METHOD = """\
+    number = models.CharField(max_length=20)
+
+    def recount_lines(self):
+        pass
+"""
+
+HANDLER = """\
+from .models import send_receipt
+
+
+def refreshed(order):
+    order.recount_lines()
+    send_receipt.delay(order)
+"""
+
+
 # --- edits inside one function (see `project.regions`) -----------------------------------------
 
 SENDS = """\
