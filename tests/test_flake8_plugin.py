@@ -1,11 +1,16 @@
-"""The flake8 plugin as users run it: real flake8 in a subprocess."""
+"""The flake8 plugin as users run it: real flake8 in a subprocess; and what the plugin leaves
+changed in flake8's own process."""
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from pkify.project.parallel import FEW_COLLECTIONS, few_collections
 from small_project import OFFENDING
 
 WRAPPED = """\
@@ -132,3 +137,20 @@ def test_a_configuration_error_stops_flake8(project: Path) -> None:
     assert result.returncode != 0
     assert "unknown key `selects`" in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_plugin_leaves_flake8s_collector_as_it_found_it() -> None:
+    """The plugin's work in flake8's main process runs with pkify's collector setting
+    (`few_collections`); flake8 gets its own back after, also when that work fails."""
+    kept = gc.get_threshold()
+    flake8s = (700, 10, 10)  # Python's default (an in-process `pkify check` earlier may have changed it)
+    gc.set_threshold(*flake8s)
+    try:
+        with few_collections():
+            assert gc.get_threshold() == FEW_COLLECTIONS
+        assert gc.get_threshold() == flake8s
+        with pytest.raises(RuntimeError), few_collections():
+            raise RuntimeError("a configuration error")
+        assert gc.get_threshold() == flake8s
+    finally:
+        gc.set_threshold(*kept)
